@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything Keyfleet's tests, benchmarks and demo need on a fresh Debian machine:
+# the Debian packages, the npm packages (from the lockfile), the compiled output, and the pulumi CLI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use: libusb for node-hid, python3-fido2 as an independent CTAP2 client,
+# fido2-tools for operators' manual checks, openssl for certificate checks.
+apt_packages=(libusb-1.0-0 python3-fido2 fido2-tools openssl ca-certificates)
+missing=()
+for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+echo "setup: installing npm packages (npm ci)"
+npm ci --no-audit --no-fund
+
+echo "setup: compiling TypeScript"
+npm run build
+
+if [ -x scripts/install-pulumi.sh ]; then
+  echo "setup: making the pulumi CLI available"
+  bash scripts/install-pulumi.sh
+fi
+echo "setup: done"
