@@ -3,5 +3,10 @@ import type { Command } from "commander";
 import { registerPlanned } from "../exit.js";
 
 export function registerStation(program: Command): void {
-  registerPlanned(program, "station", "Claim tasks and provision keys plugged into this machine", "the station-runner issue");
+  registerPlanned(
+    program,
+    "station",
+    "Claim tasks and provision keys plugged into this machine",
+    "the station-runner issue",
+  );
 }

@@ -5,7 +5,18 @@ describe("keyfleet command", () => {
   it("should list every subcommand in --help", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
-    for (const sub of ["validate", "plan", "drift", "station", "emulator", "virtual-key", "tasks", "records", "demo", "key"]) {
+    for (const sub of [
+      "validate",
+      "plan",
+      "drift",
+      "station",
+      "emulator",
+      "virtual-key",
+      "tasks",
+      "records",
+      "demo",
+      "key",
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${sub}\\b`, "m"));
     }
     expect(r.stdout).toContain("Exit codes");
