@@ -1,0 +1,157 @@
+// The pure decisions of the KeyAssignment provider: input checks, whether a registered key still fits a
+// profile, and how a change maps to Pulumi's diff (nothing / update in place / replace).
+import type { DiffResult } from "@pulumi/pulumi/dynamic/index.js";
+import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
+import { unknownValue } from "./assignmentTypes.js";
+
+const aaguidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+const isUnknown = (v: unknown): boolean => v === unknownValue;
+
+/** Validates the inputs the program sends; unknown (preview) values pass. */
+export function checkAssignmentInputs(news: Partial<AssignmentInputs>): CheckFailure[] {
+  const failures: CheckFailure[] = [];
+  const str = (k: keyof AssignmentInputs) => {
+    const v = news[k];
+    if (isUnknown(v)) return;
+    if (typeof v !== "string" || v.length === 0)
+      failures.push({ property: k, reason: `${k} must be a non-empty string` });
+  };
+  str("assignmentId");
+  str("objectId");
+  str("userPrincipalName");
+  str("slot");
+  if (
+    typeof news.assignmentId === "string" &&
+    typeof news.objectId === "string" &&
+    typeof news.slot === "string" &&
+    ![news.assignmentId, news.objectId, news.slot].some(isUnknown) &&
+    news.assignmentId !== `${news.objectId}/${news.slot}`
+  ) {
+    failures.push({ property: "assignmentId", reason: "assignmentId must be '<objectId>/<slot>'" });
+  }
+  if (typeof news.adopt !== "boolean" && !isUnknown(news.adopt)) {
+    failures.push({ property: "adopt", reason: "adopt must be a boolean" });
+  }
+  const a = news.adoptCriteria;
+  if (
+    !isUnknown(a) &&
+    (typeof a !== "object" ||
+      a === null ||
+      !Array.isArray(a.aaguids) ||
+      typeof a.displayNameContains !== "string" ||
+      typeof a.createdBefore !== "string")
+  ) {
+    failures.push({
+      property: "adoptCriteria",
+      reason: "adoptCriteria must be {aaguids, displayNameContains, createdBefore}",
+    });
+  }
+  const p = news.profile;
+  if (isUnknown(p)) return failures;
+  if (typeof p !== "object" || p === null) {
+    failures.push({ property: "profile", reason: "profile is required" });
+    return failures;
+  }
+  if (typeof p.name !== "string" || p.name === "")
+    failures.push({ property: "profile", reason: "profile.name is required" });
+  if (
+    !Array.isArray(p.allowedAaguids) ||
+    p.allowedAaguids.some((a) => typeof a !== "string" || !aaguidPattern.test(a))
+  ) {
+    failures.push({
+      property: "profile",
+      reason: "profile.allowedAaguids must be lower-case dashed AAGUIDs",
+    });
+  }
+  if (!Array.isArray(p.allowedModels))
+    failures.push({ property: "profile", reason: "profile.allowedModels must be a list" });
+  if (![1, 2, 3].includes(p.credProtect))
+    failures.push({ property: "profile", reason: "profile.credProtect must be 1, 2 or 3" });
+  if (!Number.isInteger(p.pinLength) || p.pinLength < 4 || p.pinLength > 63) {
+    failures.push({ property: "profile", reason: "profile.pinLength must be an integer from 4 to 63" });
+  }
+  if (typeof p.forceChangePin !== "boolean")
+    failures.push({ property: "profile", reason: "profile.forceChangePin must be a boolean" });
+  if (typeof p.displayName !== "string" || p.displayName.length === 0 || p.displayName.length > 30) {
+    failures.push({
+      property: "profile",
+      reason: "profile.displayName must be 1–30 characters (Entra's limit)",
+    });
+  }
+  return failures;
+}
+
+/**
+ * Whether a registered key (its AAGUID, model and the credProtect it was made with) satisfies a profile. As in
+ * the spec, an empty AAGUID list lets the model list decide and vice versa; both empty means any key.
+ */
+export function keyFitsProfile(
+  key: { aaguid: string; model: string; credProtect: number },
+  profile: AssignmentInputs["profile"],
+): boolean {
+  const byAaguid = profile.allowedAaguids.includes(key.aaguid.toLowerCase());
+  const byModel = profile.allowedModels.includes(key.model);
+  const aaguidOk =
+    (profile.allowedAaguids.length === 0 && profile.allowedModels.length === 0) ||
+    byAaguid ||
+    (profile.allowedAaguids.length === 0 && byModel);
+  // An adopted key's credProtect is unknown (0): Entra does not report it, so only the AAGUID can be judged.
+  const credProtectOk = key.credProtect === 0 || key.credProtect >= profile.credProtect;
+  return aaguidOk && credProtectOk;
+}
+
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
+
+/** The input fields a diff compares; outputs echo them, so olds (state) and news (inputs) are alike. */
+const comparedKeys = [
+  "assignmentId",
+  "objectId",
+  "userPrincipalName",
+  "slot",
+  "profile",
+  "adopt",
+  "adoptCriteria",
+] as const;
+
+/**
+ * Maps a change to Pulumi's diff. A new key is needed only when the key on hand no longer fits the profile;
+ * the replacement is created before the old resource is deleted, and that delete defers the revocation until
+ * the replacement is active, so nobody loses their last working key. Pending assignments and display-name,
+ * PIN or UPN changes update in place. An active assignment with retiring credentials is an update too: the
+ * update carries out the deferred revocation.
+ */
+export function diffAssignment(olds: AssignmentOutputs, news: AssignmentInputs): DiffResult {
+  if (olds.objectId !== news.objectId || olds.slot !== news.slot) {
+    return {
+      changes: true,
+      replaces: ["objectId", "slot"].filter((k) => olds[k as "slot"] !== news[k as "slot"]),
+      deleteBeforeReplace: false,
+    };
+  }
+  const changed = comparedKeys.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+  if (
+    olds.status === "active" &&
+    changed.includes("profile") &&
+    !isUnknown(news.profile) &&
+    !keyFitsProfile(
+      { aaguid: olds.aaguid, model: olds.model, credProtect: olds.keyCredProtect },
+      news.profile,
+    )
+  ) {
+    return { changes: true, replaces: ["profile"], deleteBeforeReplace: false };
+  }
+  const pendingRevocation =
+    olds.status === "active" && Array.isArray(olds.retiring) && olds.retiring.length > 0;
+  return { changes: changed.length > 0 || pendingRevocation };
+}

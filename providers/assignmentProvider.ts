@@ -1,0 +1,401 @@
+// The KeyAssignment provider's implementation, loaded at call time by the thin serialized provider
+// (providers/keyAssignment.ts). It reads Entra and the task store afresh on every call; nothing is cached
+// across runs. Compiled to dist/providers/assignmentProvider.js by `npm run build`.
+//
+// Deferred revocation (a replacement never locks a person out): when a profile change needs a new key, Pulumi
+// creates the replacement first (raising task generation g+1) and deletes the old resource afterwards. That
+// delete sees the newer generation and, instead of revoking, raises a signed revoke task for the old credential
+// gated on generation g+1 being done. The station carries it out once the new key is registered; failing that,
+// the next `pulumi up --refresh` does: read reports the credential under `retiring`, diff sees an active
+// assignment with retiring credentials and asks for an update, and update revokes them in Entra.
+import type * as dynamic from "@pulumi/pulumi/dynamic/index.js";
+import type { RaiseInput, Task } from "../core/tasks/model.js";
+import { checkAssignmentInputs, diffAssignment, keyFitsProfile } from "./assignmentDiff.js";
+import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
+import type { Fido2Credential, ProviderBackends } from "./backends.js";
+import { openBackends } from "./openBackends.js";
+import { type ProviderSettings, providerSettings } from "./providerSettings.js";
+
+const OPEN: readonly Task["state"][] = ["pending", "claimed", "registering", "failed"];
+const isOpen = (t: Task) => OPEN.includes(t.state);
+
+/** Revoke tasks for an assignment's retiring credentials live under their own id: task ids are per (id, generation). */
+export const retireAssignmentId = (assignmentId: string) => `${assignmentId}~retire`;
+
+export class ProviderConfigError extends Error {
+  readonly brand = "keyfleet.ProviderConfigError";
+  static isInstance(e: unknown): e is ProviderConfigError {
+    return (
+      typeof e === "object" &&
+      e !== null &&
+      (e as { brand?: unknown }).brand === "keyfleet.ProviderConfigError"
+    );
+  }
+}
+
+let settings: ProviderSettings | undefined;
+let opened: Promise<ProviderBackends> | undefined;
+
+async function backends(purpose: string): Promise<ProviderBackends> {
+  if (!settings) {
+    throw new ProviderConfigError(`keyfleet: the provider was not configured; cannot ${purpose}`);
+  }
+  const s = settings;
+  opened ??= openBackends(s);
+  try {
+    return await opened;
+  } catch (e) {
+    opened = undefined;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ProviderConfigError(`keyfleet: cannot ${purpose}: ${why}`);
+  }
+}
+
+function emptyOutputs(inputs: AssignmentInputs): AssignmentOutputs {
+  return {
+    assignmentId: inputs.assignmentId,
+    objectId: inputs.objectId,
+    userPrincipalName: inputs.userPrincipalName,
+    slot: inputs.slot,
+    profile: inputs.profile,
+    adopt: inputs.adopt,
+    adoptCriteria: inputs.adoptCriteria,
+    status: "pending",
+    generation: 0,
+    taskState: "",
+    failure: "",
+    methodId: "",
+    aaguid: "",
+    model: "",
+    registeredAt: "",
+    keyCredProtect: 0,
+    adopted: false,
+    retiring: [],
+  };
+}
+
+function active(
+  base: AssignmentOutputs,
+  cred: Fido2Credential,
+  generation: number,
+  keyCredProtect: number,
+  adopted: boolean,
+): AssignmentOutputs {
+  return {
+    ...base,
+    status: "active",
+    generation,
+    taskState: "",
+    failure: "",
+    methodId: cred.id,
+    aaguid: cred.aaGuid.toLowerCase(),
+    model: cred.model,
+    registeredAt: cred.createdDateTime,
+    keyCredProtect,
+    adopted,
+  };
+}
+
+function pending(base: AssignmentOutputs, task: Task): AssignmentOutputs {
+  return {
+    ...base,
+    status: "pending",
+    generation: task.generation,
+    taskState: task.state,
+    failure: task.failure?.reason ?? "",
+    methodId: "",
+    aaguid: "",
+    model: "",
+    registeredAt: "",
+    keyCredProtect: 0,
+    adopted: false,
+  };
+}
+
+function raiseInput(inputs: AssignmentInputs, generation: number): RaiseInput {
+  return {
+    assignmentId: inputs.assignmentId,
+    generation,
+    kind: "provision",
+    person: { objectId: inputs.objectId, userPrincipalName: inputs.userPrincipalName },
+    slot: inputs.slot,
+    profile: inputs.profile,
+    provenance: provenance(),
+  };
+}
+
+function provenance(): RaiseInput["provenance"] {
+  const p: NonNullable<RaiseInput["provenance"]> = {};
+  const commit = process.env.KEYFLEET_GIT_COMMIT ?? process.env.GITHUB_SHA;
+  const run = process.env.KEYFLEET_PIPELINE_RUN ?? process.env.GITHUB_RUN_ID;
+  if (commit) p.gitCommit = commit;
+  if (run) p.pipelineRun = run;
+  return p;
+}
+
+/** The registered credential a done provision task points at, if Entra still lists it. */
+function registered(task: Task, creds: Fido2Credential[]): Fido2Credential | undefined {
+  if (task.state !== "done" || task.result?.kind !== "registered") return undefined;
+  const methodId = task.result.methodId;
+  return creds.find((c) => c.id === methodId);
+}
+
+async function provisionTasks(b: ProviderBackends, assignmentId: string): Promise<Task[]> {
+  const tasks = await b.tasks.list({ assignmentId });
+  return tasks.filter((t) => t.kind === "provision").sort((x, y) => x.generation - y.generation);
+}
+
+async function retiringTasks(b: ProviderBackends, assignmentId: string): Promise<Task[]> {
+  return (await b.tasks.list({ assignmentId: retireAssignmentId(assignmentId), kind: "revoke" })).filter(
+    isOpen,
+  );
+}
+
+/** Methods still awaiting deferred revocation for this assignment (only those Entra still lists). */
+function retiringIds(retire: Task[], creds: Fido2Credential[]): string[] {
+  const present = new Set(creds.map((c) => c.id));
+  return [...new Set(retire.map((t) => t.revoke?.methodId ?? "").filter((id) => present.has(id)))].sort();
+}
+
+/** Credentials Keyfleet registered or adopted for other slots of this person: an `adopt` slot must not take them. */
+async function claimedElsewhere(b: ProviderBackends, inputs: AssignmentInputs): Promise<Set<string>> {
+  const tasks = await b.tasks.list({ personObjectId: inputs.objectId, kind: "provision" });
+  const ids = new Set<string>();
+  for (const t of tasks) {
+    if (t.assignmentId !== inputs.assignmentId && t.result?.kind === "registered") ids.add(t.result.methodId);
+  }
+  return ids;
+}
+
+async function raiseDeferredRevocation(
+  b: ProviderBackends,
+  old: AssignmentOutputs,
+  afterGeneration: number,
+): Promise<void> {
+  if (!old.methodId) return;
+  await b.tasks.raise(
+    {
+      assignmentId: retireAssignmentId(old.assignmentId),
+      generation: old.generation,
+      kind: "revoke",
+      person: { objectId: old.objectId, userPrincipalName: old.userPrincipalName },
+      slot: old.slot,
+      profile: old.profile,
+      revoke: { methodId: old.methodId, afterAssignmentId: old.assignmentId, afterGeneration },
+      provenance: provenance(),
+    },
+    b.signer,
+  );
+}
+
+async function revokeNow(
+  b: ProviderBackends,
+  objectId: string,
+  retire: Task[],
+  reason: string,
+): Promise<void> {
+  for (const t of retire) {
+    if (t.revoke) await b.directory.deleteFido2(objectId, t.revoke.methodId);
+    await b.tasks.cancel(t.id, { reason, force: true });
+  }
+}
+
+/** A credential an `adopt` slot may take over: it fits the profile and every adopt criterion holds. */
+function adoptable(c: Fido2Credential, inputs: AssignmentInputs): boolean {
+  const k = inputs.adoptCriteria;
+  if (!keyFitsProfile({ aaguid: c.aaGuid, model: c.model, credProtect: 0 }, inputs.profile)) return false;
+  if (k.aaguids.length > 0 && !k.aaguids.includes(c.aaGuid.toLowerCase())) return false;
+  if (k.displayNameContains && !c.displayName.includes(k.displayNameContains)) return false;
+  if (k.createdBefore && !(c.createdDateTime !== "" && c.createdDateTime.slice(0, 10) < k.createdBefore))
+    return false;
+  return true;
+}
+
+export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInputs, AssignmentOutputs>> = {
+  async configure(req) {
+    settings = providerSettings((key) => req.config.get(`keyfleet:${key}`));
+    opened = undefined;
+  },
+
+  async check(_olds, news) {
+    return { inputs: news, failures: checkAssignmentInputs(news) };
+  },
+
+  async diff(_id, olds, news) {
+    return diffAssignment(olds, news);
+  },
+
+  async create(inputs) {
+    const b = await backends(`provision ${inputs.assignmentId}`);
+    const base = emptyOutputs(inputs);
+    const [tasks, creds] = await Promise.all([
+      provisionTasks(b, inputs.assignmentId),
+      b.directory.listFido2(inputs.objectId),
+    ]);
+    const live = tasks.filter((t) => t.state !== "cancelled");
+    const next = (tasks.at(-1)?.generation ?? 0) + 1;
+    const id = (generation: number) => `${inputs.assignmentId}@${generation}`;
+
+    // A credential Keyfleet already registered for this assignment (state lost, or a re-run after an interruption).
+    for (const t of [...live].reverse()) {
+      const cred = registered(t, creds);
+      if (!cred) continue;
+      if (
+        keyFitsProfile(
+          { aaguid: cred.aaGuid, model: cred.model, credProtect: t.profile.credProtect },
+          inputs.profile,
+        )
+      ) {
+        const retiring = retiringIds(await retiringTasks(b, inputs.assignmentId), creds);
+        return {
+          id: id(t.generation),
+          outs: { ...active(base, cred, t.generation, t.profile.credProtect, false), retiring },
+        };
+      }
+      // The key on hand no longer fits: this is a replacement. Raise the new generation and gate the old
+      // credential's revocation on it (the old resource's delete finds the same order and revokes nothing).
+      const { task } = await b.tasks.raise(raiseInput(inputs, next), b.signer);
+      const old = active(base, cred, t.generation, t.profile.credProtect, false);
+      await raiseDeferredRevocation(b, old, task.generation);
+      return { id: id(task.generation), outs: { ...pending(base, task), retiring: [cred.id] } };
+    }
+
+    // An open task for this assignment: keep waiting on it (raising is idempotent per generation).
+    const open = live.filter(isOpen).at(-1);
+    if (open) return { id: id(open.generation), outs: pending(base, open) };
+
+    if (inputs.adopt) {
+      const taken = await claimedElsewhere(b, inputs);
+      const fitting = creds
+        .filter((c) => !taken.has(c.id) && adoptable(c, inputs))
+        .sort((x, y) => x.createdDateTime.localeCompare(y.createdDateTime) || x.id.localeCompare(y.id));
+      const chosen = fitting[0];
+      if (chosen) return { id: id(0), outs: active(base, chosen, 0, 0, true) };
+    }
+
+    const { task } = await b.tasks.raise(raiseInput(inputs, next), b.signer);
+    return { id: id(task.generation), outs: pending(base, task) };
+  },
+
+  async read(id, props) {
+    const olds = props as AssignmentOutputs;
+    const b = await backends(`read ${olds.assignmentId}`);
+    const [tasks, creds, retire] = await Promise.all([
+      provisionTasks(b, olds.assignmentId),
+      b.directory.listFido2(olds.objectId),
+      retiringTasks(b, olds.assignmentId),
+    ]);
+    const base: AssignmentOutputs = { ...emptyOutputs(olds), retiring: retiringIds(retire, creds) };
+    const gone = { id: "" } as const;
+
+    if (olds.adopted) {
+      const cred = creds.find((c) => c.id === olds.methodId);
+      return cred ? { id, props: active(base, cred, 0, 0, true) } : gone;
+    }
+    const mine = tasks.filter((t) => t.generation >= olds.generation && t.state !== "cancelled");
+    // The newest generation that is registered and still in Entra wins; then an open one is pending.
+    for (const t of [...mine].reverse()) {
+      const cred = registered(t, creds);
+      if (cred) return { id, props: active(base, cred, t.generation, t.profile.credProtect, false) };
+    }
+    const open = mine.filter(isOpen).at(-1);
+    if (open) return { id, props: pending(base, open) };
+    // Registered but deleted behind Pulumi's back, cancelled out of band, or the store lost it: gone, so the
+    // engine shows the drift and the next `up` raises the key again.
+    return gone;
+  },
+
+  async update(_id, olds, news) {
+    const b = await backends(`update ${news.assignmentId}`);
+    const base = emptyOutputs(news);
+    const [tasks, creds, retire] = await Promise.all([
+      provisionTasks(b, news.assignmentId),
+      b.directory.listFido2(news.objectId),
+      retiringTasks(b, news.assignmentId),
+    ]);
+    if (olds.status === "active") {
+      const current = tasks.find((t) => t.generation === olds.generation);
+      const cred = creds.find((c) => c.id === olds.methodId);
+      if (!cred)
+        throw new Error(
+          `keyfleet: ${news.assignmentId}: credential ${olds.methodId} is no longer in Entra; run 'pulumi up --refresh'`,
+        );
+      // The replacement is active: the deferred revocations it gates can run now.
+      const due = retire.filter(
+        (t) => (t.revoke?.afterGeneration ?? Number.POSITIVE_INFINITY) <= olds.generation,
+      );
+      await revokeNow(
+        b,
+        news.objectId,
+        due,
+        `revoked by the pipeline: ${news.assignmentId} generation ${olds.generation} is active`,
+      );
+      const left = retire.filter((t) => !due.includes(t));
+      return {
+        outs: {
+          ...active(
+            base,
+            cred,
+            olds.generation,
+            current?.profile.credProtect ?? olds.keyCredProtect,
+            olds.adopted,
+          ),
+          retiring: retiringIds(left, creds),
+        },
+      };
+    }
+    // Pending: the open task was raised with the old profile or display name; replace it with a new generation.
+    const open = tasks.filter(isOpen);
+    const changed =
+      JSON.stringify(olds.profile) !== JSON.stringify(news.profile) ||
+      olds.userPrincipalName !== news.userPrincipalName;
+    if (open.length > 0 && !changed) {
+      return { outs: { ...pending(base, open.at(-1)!), retiring: retiringIds(retire, creds) } };
+    }
+    for (const t of open)
+      await b.tasks.cancel(t.id, {
+        reason: `superseded: ${news.assignmentId} changed in the specs`,
+        force: true,
+      });
+    const next = (tasks.at(-1)?.generation ?? 0) + 1;
+    const { task } = await b.tasks.raise(raiseInput(news, next), b.signer);
+    // Deferred revocations gated on the superseded generation need no change: a revoke task waits for any
+    // generation at or above its gate to be done.
+    return { outs: { ...pending(base, task), retiring: retiringIds(retire, creds) } };
+  },
+
+  async delete(_id, props) {
+    const olds = props as AssignmentOutputs;
+    // Without Graph, Pulumi would drop the resource from state while Entra keeps the key: refuse instead.
+    const b = await backends(`revoke ${olds.assignmentId} (deleting needs a configured Graph connection)`);
+    const [tasks, retire] = await Promise.all([
+      provisionTasks(b, olds.assignmentId),
+      retiringTasks(b, olds.assignmentId),
+    ]);
+    const newer = tasks.filter((t) => t.generation > olds.generation && t.state !== "cancelled");
+    if (newer.length > 0 && !olds.adopted) {
+      // A replacement: its create raised the newer generation. Keep the old key until that one is active.
+      const gate = newer.at(-1)!.generation;
+      await raiseDeferredRevocation(b, olds, gate);
+      for (const t of tasks) {
+        if (t.generation <= olds.generation && isOpen(t))
+          await b.tasks.cancel(t.id, { reason: "replaced", force: true });
+      }
+      return;
+    }
+    if (newer.length > 0 && olds.adopted) {
+      await raiseDeferredRevocation(b, { ...olds, generation: 0 }, newer.at(-1)!.generation);
+      return;
+    }
+    // A real removal: cancel open work, revoke the credential and any it was still retiring.
+    for (const t of tasks.filter(isOpen))
+      await b.tasks.cancel(t.id, { reason: `${olds.assignmentId} removed from the specs`, force: true });
+    // The state may predate the station's registration: revoke what every done task registered, too.
+    const methods = new Set([
+      olds.methodId,
+      ...tasks.map((t) => (t.result?.kind === "registered" ? t.result.methodId : "")),
+    ]);
+    for (const m of methods) if (m) await b.directory.deleteFido2(olds.objectId, m);
+    await revokeNow(b, olds.objectId, retire, `${olds.assignmentId} removed from the specs`);
+  },
+};

@@ -1,0 +1,53 @@
+// The KeyAssignment resource's inputs and outputs: what the program declares and what Pulumi keeps in state.
+// Everything here is JSON-clean (no undefined, dates as ISO strings): "" and 0 stand for "not yet".
+import type { TaskProfile } from "../core/tasks/model.js";
+
+/** What the program declares for one (person, slot). */
+export interface AssignmentInputs {
+  /** `<objectId>/<slot>`: stable, never derived from file order or the UPN. */
+  assignmentId: string;
+  objectId: string;
+  /** Travels as an input so previews stay readable; a rename updates in place. */
+  userPrincipalName: string;
+  slot: string;
+  /** The key profile as the station needs it (display name already expanded). */
+  profile: TaskProfile;
+  /** The slot takes over a fitting credential the person already holds instead of raising a task. */
+  adopt: boolean;
+  /** What an adopted credential must match besides the profile ("" / [] when any). */
+  adoptCriteria: AdoptCriteriaInput;
+}
+
+export interface AdoptCriteriaInput {
+  aaguids: string[];
+  displayNameContains: string;
+  /** YYYY-MM-DD; "" when any. */
+  createdBefore: string;
+}
+
+export type AssignmentStatus = "pending" | "active";
+
+/** State: the inputs echoed (so diff compares like with like) plus what Entra and the task store say. */
+export interface AssignmentOutputs extends AssignmentInputs {
+  status: AssignmentStatus;
+  /** The task generation this resource is waiting on or was provisioned by (0 for an adopted credential). */
+  generation: number;
+  /** The task state behind a pending assignment ("" when active). */
+  taskState: string;
+  /** Why the last attempt failed, for the pending list ("" when none). */
+  failure: string;
+  /** The Entra fido2AuthenticationMethod id ("" while pending). */
+  methodId: string;
+  aaguid: string;
+  model: string;
+  /** When Entra registered the credential (ISO 8601; "" while pending). */
+  registeredAt: string;
+  /** The credProtect level the registered key was created with (0 while pending or unknown). */
+  keyCredProtect: number;
+  adopted: boolean;
+  /** Credentials replaced by this assignment and awaiting deferred revocation (revoked once this is active). */
+  retiring: string[];
+}
+
+/** Pulumi's wire token for "unknown during preview" (rpc.unknownValue). */
+export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -1,0 +1,46 @@
+// Shared inputs for the provider suites: one assignment's inputs as the program declares them.
+import { execFileSync } from "node:child_process";
+import type { AssignmentInputs } from "../../providers/assignmentTypes.js";
+import { repoRoot } from "../support/cli.js";
+
+export const project = "keyfleet";
+export const resourceType = "pulumi-nodejs:dynamic/keyfleet:KeyAssignment";
+
+/**
+ * The compiled thin provider serialized exactly as `pulumi up` does it, in a plain Node process: inside vitest
+ * every module (dist included) is rewritten by Vite, and the rewritten text is not what the engine would store.
+ */
+export function compiledProviderText(): string {
+  const script = `
+    const pulumi = require("@pulumi/pulumi");
+    import("./dist/providers/keyAssignment.js")
+      .then((m) => pulumi.runtime.serializeFunction(() => m.keyAssignmentProvider, { allowSecrets: true }))
+      .then((s) => process.stdout.write(s.text));`;
+  return execFileSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8" });
+}
+
+export const yubikey5 = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
+export const otherKey = "ee882879-721c-4913-9775-3dfcce97072a";
+
+export function assignmentInputs(over: Partial<AssignmentInputs> = {}): AssignmentInputs {
+  const objectId = over.objectId ?? "11111111-2222-3333-4444-555555555555";
+  const slot = over.slot ?? "primary";
+  return {
+    assignmentId: `${objectId}/${slot}`,
+    objectId,
+    userPrincipalName: "ada@contoso.example",
+    slot,
+    profile: {
+      name: "standard",
+      allowedAaguids: [yubikey5],
+      allowedModels: [],
+      pinLength: 8,
+      forceChangePin: true,
+      credProtect: 2,
+      displayName: "primary YubiKey 5",
+    },
+    adopt: false,
+    adoptCriteria: { aaguids: [], displayNameContains: "", createdBefore: "" },
+    ...over,
+  };
+}
