@@ -1,0 +1,80 @@
+// Making @azure/data-tables clients for the task and record tables from a store location, and the
+// shapes of the REST errors we branch on. Plain http is allowed only to a loopback host (Azurite).
+import {
+  AzureSASCredential,
+  RestError,
+  TableClient,
+  type TableServiceClientOptions,
+} from "@azure/data-tables";
+import { DefaultAzureCredential } from "@azure/identity";
+import { TaskStoreError } from "./errors.js";
+import type { AzureTableOptions, StoreLocation } from "./openTaskStore.js";
+
+export type AzureLocation = Extract<StoreLocation, { kind: "azure-table" }>;
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+function endpointOf(loc: AzureLocation): string {
+  if ("endpoint" in loc) return loc.endpoint;
+  const m = /(?:^|;)TableEndpoint=([^;]+)/i.exec(loc.connectionString);
+  if (m?.[1]) return m[1];
+  if (/UseDevelopmentStorage=true/i.test(loc.connectionString))
+    return "http://127.0.0.1:10002/devstoreaccount1";
+  const account = /(?:^|;)AccountName=([^;]+)/i.exec(loc.connectionString)?.[1] ?? "";
+  const proto = /(?:^|;)DefaultEndpointsProtocol=([^;]+)/i.exec(loc.connectionString)?.[1] ?? "https";
+  const suffix = /(?:^|;)EndpointSuffix=([^;]+)/i.exec(loc.connectionString)?.[1] ?? "core.windows.net";
+  return `${proto}://${account}.table.${suffix}`;
+}
+
+function clientOptions(endpoint: string): TableServiceClientOptions {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new TaskStoreError("bad-config", "the Azure Table endpoint is not a URL");
+  }
+  if (url.protocol === "http:") {
+    if (!LOOPBACK.has(url.hostname)) {
+      throw new TaskStoreError(
+        "bad-config",
+        `refusing plain http to ${url.hostname}: only loopback (Azurite) may use http`,
+      );
+    }
+    return { allowInsecureConnection: true };
+  }
+  return {};
+}
+
+export function tableClient(
+  loc: AzureLocation,
+  table: string,
+  opts: AzureTableOptions,
+  sas?: string,
+): TableClient {
+  const endpoint = endpointOf(loc);
+  const options = clientOptions(endpoint);
+  if (sas) return new TableClient(endpoint, table, new AzureSASCredential(sas.replace(/^\?/, "")), options);
+  if ("connectionString" in loc)
+    return TableClient.fromConnectionString(loc.connectionString, table, options);
+  return new TableClient(endpoint, table, opts.credential ?? new DefaultAzureCredential(), options);
+}
+
+export function describeLocation(loc: AzureLocation): string {
+  return `azure-table:${endpointOf(loc).replace(/\?.*$/, "")}`;
+}
+
+export function statusOf(e: unknown): number | undefined {
+  return e instanceof RestError || (typeof e === "object" && e !== null && "statusCode" in e)
+    ? (e as { statusCode?: number }).statusCode
+    : undefined;
+}
+
+/** Turns a REST failure into a TaskStoreError with no request details (which could carry a SAS). */
+export function storeErrorFrom(e: unknown, what: string): unknown {
+  const status = statusOf(e);
+  if (status === 403)
+    return new TaskStoreError("forbidden", `${what}: the table service refused this credential (403)`);
+  if (status === 401)
+    return new TaskStoreError("bad-config", `${what}: the table service did not accept the credential (401)`);
+  return e;
+}

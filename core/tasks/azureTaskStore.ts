@@ -1,0 +1,226 @@
+// The Azure Table Storage backend of the TaskStore. Every write carries the etag it read (the SDK's
+// default etag "*" would make it unconditional); a 412 means someone else wrote first, except after an
+// internal retry of our own successful write — so on 412 we re-read and recognise our own write.
+//
+// Stations get a table SAS with read+update only (no add, no delete): they can claim and complete
+// tasks but cannot create them. See {@link stationTaskSas}.
+import { randomInt } from "node:crypto";
+import { generateTableSas, type NamedKeyCredential, odata, type TableClient } from "@azure/data-tables";
+import {
+  type AzureLocation,
+  describeLocation,
+  statusOf,
+  storeErrorFrom,
+  tableClient,
+} from "./azureTableClient.js";
+import { TaskStoreError } from "./errors.js";
+import type { Task, TaskQuery } from "./model.js";
+import type { OpenTaskStoreOptions } from "./openTaskStore.js";
+import type { TaskStore } from "./store.js";
+import { EngineTaskStore, type TaskRows } from "./taskStoreEngine.js";
+import { eligibleAt } from "./transitions.js";
+
+const PARTITION = "task";
+const MAX_CAS_ROUNDS = 50;
+
+interface TaskEntity {
+  partitionKey: string;
+  rowKey: string;
+  doc: string;
+  state: string;
+  kind: string;
+  eligibleAt: string;
+  assignmentId: string;
+  generation: number;
+  personObjectId: string;
+  userPrincipalName: string;
+  createdAt: string;
+  etag?: string;
+}
+
+export async function openAzureTaskStore(
+  loc: AzureLocation,
+  opts: OpenTaskStoreOptions = {},
+): Promise<TaskStore> {
+  const azure = opts.azure ?? {};
+  const table = `${azure.tablePrefix ?? "keyfleet"}tasks`;
+  const client = tableClient(loc, table, azure, azure.sas);
+  if (!azure.sas) {
+    try {
+      await client.createTable();
+    } catch (e) {
+      throw storeErrorFrom(e, `cannot create table ${table}`);
+    }
+  }
+  return new EngineTaskStore("azure-table", describeLocation(loc), new AzureTaskRows(client), opts);
+}
+
+/** A SAS for a station: query and update on the tasks table, no add, no delete. */
+export function stationTaskSas(
+  credential: NamedKeyCredential,
+  opts: { tablePrefix?: string; expiresOn: Date },
+): string {
+  return generateTableSas(`${opts.tablePrefix ?? "keyfleet"}tasks`, credential, {
+    permissions: { query: true, update: true, add: false, delete: false },
+    expiresOn: opts.expiresOn,
+  });
+}
+
+function toEntity(t: Task): TaskEntity {
+  return {
+    partitionKey: PARTITION,
+    rowKey: t.id,
+    doc: JSON.stringify(t),
+    state: t.state,
+    kind: t.kind,
+    eligibleAt: eligibleAt(t),
+    assignmentId: t.assignmentId,
+    generation: t.generation,
+    personObjectId: t.person.objectId,
+    userPrincipalName: t.person.userPrincipalName.toLowerCase(),
+    createdAt: t.createdAt,
+  };
+}
+
+function parse(e: { doc?: unknown }): Task {
+  if (typeof e.doc !== "string") throw new TaskStoreError("bad-input", "a task entity has no doc");
+  return JSON.parse(e.doc) as Task;
+}
+
+function shuffle<T>(xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
+  return xs;
+}
+
+class AzureTaskRows implements TaskRows {
+  constructor(private readonly client: TableClient) {}
+
+  private async read(id: string): Promise<TaskEntity | undefined> {
+    try {
+      return await this.client.getEntity<TaskEntity>(PARTITION, id);
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw storeErrorFrom(e, `cannot read task ${id}`);
+    }
+  }
+
+  /** Conditional replace; true when our write is the one stored (including after an ambiguous retry). */
+  private async replace(entity: TaskEntity, etag: string): Promise<boolean> {
+    const { etag: _e, ...body } = entity;
+    try {
+      await this.client.updateEntity(body, "Replace", { etag });
+      return true;
+    } catch (e) {
+      if (statusOf(e) !== 412) throw storeErrorFrom(e, `cannot update task ${entity.rowKey}`);
+      const now = await this.read(entity.rowKey);
+      return now?.doc === entity.doc;
+    }
+  }
+
+  async insert(task: Task): Promise<{ task: Task; created: boolean }> {
+    try {
+      await this.client.createEntity(toEntity(task));
+      return { task, created: true };
+    } catch (e) {
+      if (statusOf(e) !== 409) throw storeErrorFrom(e, `cannot raise task ${task.id}`);
+      const existing = await this.read(task.id);
+      if (!existing) throw new TaskStoreError("invalid-state", `task ${task.id} exists yet cannot be read`);
+      return { task: parse(existing), created: false };
+    }
+  }
+
+  async get(id: string): Promise<Task | undefined> {
+    const e = await this.read(id);
+    return e ? parse(e) : undefined;
+  }
+
+  private async listWhere(filter: string, limit?: number): Promise<Task[]> {
+    const out: Task[] = [];
+    try {
+      for await (const e of this.client.listEntities<TaskEntity>({
+        queryOptions: { filter, select: ["doc"] },
+      })) {
+        out.push(parse(e));
+      }
+    } catch (e) {
+      throw storeErrorFrom(e, "cannot list tasks");
+    }
+    out.sort((a, b) =>
+      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1,
+    );
+    return limit === undefined ? out : out.slice(0, Math.max(0, limit));
+  }
+
+  async query(q: TaskQuery): Promise<Task[]> {
+    const parts = [odata`PartitionKey eq ${PARTITION}`];
+    if (q.state !== undefined) {
+      const states = typeof q.state === "string" ? [q.state] : [...q.state];
+      if (states.length === 0) return [];
+      parts.push(`(${states.map((s) => odata`state eq ${s}`).join(" or ")})`);
+    }
+    if (q.kind) parts.push(odata`kind eq ${q.kind}`);
+    if (q.personObjectId) parts.push(odata`personObjectId eq ${q.personObjectId}`);
+    if (q.userPrincipalName) parts.push(odata`userPrincipalName eq ${q.userPrincipalName.toLowerCase()}`);
+    if (q.assignmentId) parts.push(odata`assignmentId eq ${q.assignmentId}`);
+    if (q.createdBefore) parts.push(odata`createdAt lt ${q.createdBefore.toISOString()}`);
+    if (q.createdAfter) parts.push(odata`createdAt ge ${q.createdAfter.toISOString()}`);
+    return this.listWhere(parts.join(" and "), q.limit);
+  }
+
+  async mutate(id: string, fn: (t: Task) => Task): Promise<Task> {
+    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+      const entity = await this.read(id);
+      if (!entity?.etag) throw new TaskStoreError("not-found", `no task ${id}`);
+      const before = parse(entity);
+      const after = fn(before);
+      if (after === before) return before;
+      if (await this.replace(toEntity(after), entity.etag)) return after;
+    }
+    throw new TaskStoreError(
+      "invalid-state",
+      `task ${id} kept changing under us; gave up after ${MAX_CAS_ROUNDS} tries`,
+    );
+  }
+
+  async claimOne(now: Date, accept: (t: Task) => Task | undefined): Promise<Task | undefined> {
+    const filter = odata`PartitionKey eq ${PARTITION} and eligibleAt le ${now.toISOString()}`;
+    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+      // One page of candidates, shuffled, so racing stations rarely pick the same row.
+      let page: TaskEntity[] = [];
+      try {
+        const pages = this.client
+          .listEntities<TaskEntity>({ queryOptions: { filter } })
+          .byPage({ maxPageSize: 64 });
+        const first = await pages.next();
+        page = first.done ? [] : [...first.value];
+      } catch (e) {
+        throw storeErrorFrom(e, "cannot list claimable tasks");
+      }
+      if (page.length === 0) return undefined;
+      let lost = 0;
+      for (const entity of shuffle(page)) {
+        const claimed = accept(parse(entity));
+        if (!claimed || !entity.etag) continue;
+        if (await this.replace(toEntity(claimed), entity.etag)) return claimed;
+        lost++;
+      }
+      if (lost === 0) return undefined;
+    }
+    return undefined;
+  }
+
+  async isDone(assignmentId: string, minGeneration: number): Promise<boolean> {
+    const filter = odata`PartitionKey eq ${PARTITION} and assignmentId eq ${assignmentId} and generation ge ${minGeneration} and kind eq ${"provision"} and state eq ${"done"}`;
+    return (await this.listWhere(filter, 1)).length > 0;
+  }
+
+  async expired(now: Date): Promise<Task[]> {
+    const filter = odata`PartitionKey eq ${PARTITION} and (state eq ${"claimed"} or state eq ${"registering"}) and eligibleAt le ${now.toISOString()}`;
+    return this.listWhere(filter);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,82 @@
+// Opening a task store from a one-line location:
+//   sqlite:<path>                      an embedded SQLite file (default: sqlite:.keyfleet/keyfleet.db)
+//   azure-table:<connection string>    Azure Table Storage (or Azurite) by connection string
+//   azure-table:<https endpoint>       with an @azure/identity TokenCredential (DefaultAzureCredential
+//                                      unless one is passed) or a table SAS token (options.azure.sas)
+// KEYFLEET_TASK_STORE overrides the default; an explicit location overrides both.
+import type { TokenCredential } from "@azure/identity";
+import { TaskStoreError } from "./errors.js";
+import type { TaskStore, TaskStoreOptions } from "./store.js";
+
+export const DEFAULT_TASK_STORE = "sqlite:.keyfleet/keyfleet.db";
+
+export type StoreLocation =
+  | { kind: "sqlite"; path: string }
+  | { kind: "azure-table"; connectionString: string }
+  | { kind: "azure-table"; endpoint: string };
+
+export interface AzureTableOptions {
+  /** Credential for an https endpoint; defaults to DefaultAzureCredential. */
+  credential?: TokenCredential;
+  /** A SAS token for the table (e.g. a station's read+update-only token). */
+  sas?: string;
+  /** Table name prefix; the tables are `<prefix>tasks` and `<prefix>records`. Default "keyfleet". */
+  tablePrefix?: string;
+}
+
+export interface OpenTaskStoreOptions extends TaskStoreOptions {
+  azure?: AzureTableOptions;
+}
+
+export function resolveStoreLocation(
+  location: string | undefined,
+  env: Record<string, string | undefined> = process.env,
+): StoreLocation {
+  const raw = (location ?? env.KEYFLEET_TASK_STORE ?? DEFAULT_TASK_STORE).trim();
+  if (raw.startsWith("sqlite:")) {
+    const path = raw.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (!path)
+      throw new TaskStoreError("bad-config", "sqlite: needs a file path, e.g. sqlite:.keyfleet/keyfleet.db");
+    return { kind: "sqlite", path };
+  }
+  if (raw.startsWith("azure-table:")) {
+    const rest = raw.slice("azure-table:".length);
+    if (/^https?:\/\//i.test(rest)) {
+      if (/[?&]sig=/i.test(rest)) {
+        throw new TaskStoreError(
+          "bad-config",
+          "put the SAS token in KEYFLEET_TASK_STORE_SAS (or options), not in the store location",
+        );
+      }
+      return { kind: "azure-table", endpoint: rest };
+    }
+    if (/AccountName=|TableEndpoint=|UseDevelopmentStorage=/i.test(rest)) {
+      return { kind: "azure-table", connectionString: rest };
+    }
+    throw new TaskStoreError("bad-config", "azure-table: needs a connection string or an https endpoint");
+  }
+  throw new TaskStoreError(
+    "bad-config",
+    `unknown task store '${redactLocation(raw)}': use sqlite:<path> or azure-table:<connection string|endpoint>`,
+  );
+}
+
+/** A location safe to print: account keys and signatures removed. */
+export function redactLocation(location: string): string {
+  return location
+    .replace(/(AccountKey|SharedAccessSignature)=[^;]*/gi, "$1=***")
+    .replace(/([?&]sig=)[^&]*/gi, "$1***");
+}
+
+export async function openTaskStore(location?: string, opts: OpenTaskStoreOptions = {}): Promise<TaskStore> {
+  const loc = resolveStoreLocation(location);
+  if (loc.kind === "sqlite") {
+    const { openSqliteTaskStore } = await import("./sqliteTaskStore.js");
+    return openSqliteTaskStore(loc.path, opts);
+  }
+  const { openAzureTaskStore } = await import("./azureTaskStore.js");
+  const azure = { ...opts.azure };
+  if (azure.sas === undefined && process.env.KEYFLEET_TASK_STORE_SAS)
+    azure.sas = process.env.KEYFLEET_TASK_STORE_SAS;
+  return openAzureTaskStore(loc, { ...opts, azure });
+}

@@ -1,0 +1,66 @@
+// The TaskStore interface: the work queue between the pipeline and the stations, whatever the backend.
+import type { KeyObject } from "node:crypto";
+import type { SigningKey } from "../signing/ed25519.js";
+import type { RaiseInput, Task, TaskQuery, TaskResult } from "./model.js";
+import type { LeaseRef, RetryPolicy } from "./transitions.js";
+
+export type TaskStoreBackend = "sqlite" | "azure-table";
+
+export interface ClaimOptions {
+  stationId: string;
+  operator?: string;
+  /** How long the lease lasts before another station may take the task. */
+  leaseMs: number;
+}
+
+export interface TaskStore {
+  readonly backend: TaskStoreBackend;
+  /** Where the store is, for messages (never includes a key or token). */
+  readonly location: string;
+
+  /**
+   * Raises (and signs) the task for an assignment's generation. Idempotent: raising the same
+   * (assignmentId, generation) again returns the stored task with `created: false`.
+   */
+  raise(input: RaiseInput, signer: SigningKey): Promise<{ task: Task; created: boolean }>;
+  get(id: string): Promise<Task | undefined>;
+  /** Tasks matching the query, oldest first. */
+  list(query?: TaskQuery): Promise<Task[]>;
+
+  /**
+   * Claims the next claimable task exclusively: pending, retryable-failed past its backoff, or held
+   * under an expired lease. Revocations wait until their replacement is done. Returns undefined when
+   * there is nothing to do. Does not check the signature: stations use {@link claimTrusted}.
+   */
+  claimNext(opts: ClaimOptions): Promise<Task | undefined>;
+  renew(id: string, lease: LeaseRef, leaseMs: number): Promise<Task>;
+  /** Gives the task back (pending now), e.g. when the operator has no suitable key at hand. */
+  release(id: string, lease: LeaseRef): Promise<Task>;
+  /** Records the credential id about to be registered, before the Graph POST. */
+  markRegistering(
+    id: string,
+    lease: LeaseRef,
+    registration: { credentialId: string; nonce?: string },
+  ): Promise<Task>;
+  complete(id: string, lease: LeaseRef, result: TaskResult): Promise<Task>;
+  fail(id: string, lease: LeaseRef, failure: { reason: string; retryable: boolean }): Promise<Task>;
+  /** Marks a claimed task as untrusted: failed for good, flagged `quarantined`, never provisioned. */
+  quarantine(id: string, lease: LeaseRef, reason: string): Promise<Task>;
+  cancel(id: string, opts?: { reason?: string; force?: boolean }): Promise<Task>;
+  /** Puts a failed task back to pending now. */
+  retry(id: string): Promise<Task>;
+  /** Returns every task whose lease has expired to pending; returns those it moved. */
+  reclaimExpired(): Promise<Task[]>;
+  close(): Promise<void>;
+}
+
+export interface TaskStoreOptions {
+  retryPolicy?: RetryPolicy;
+  /** The clock (tests move it); defaults to the system time. */
+  now?: () => Date;
+}
+
+/** What a station needs to refuse tasks the pipeline did not sign. */
+export interface TaskTrustOptions {
+  pipelineKeys: readonly KeyObject[];
+}
