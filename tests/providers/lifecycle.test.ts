@@ -1,0 +1,234 @@
+// The provider driven as the engine drives it: Pulumi's dynamic-provider host over gRPC with the serialized
+// provider, against the Entra emulator and a SQLite task store, through create → read → update → replace →
+// delete, with adoption, drift and the no-lockout replacement.
+// @peculiar/x509 (the emulator's certificates) needs the Reflect metadata polyfill loaded first.
+import "reflect-metadata";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EntraClient } from "../../core/entra/client.js";
+import { writeNewSigningKey } from "../../core/signing/keyFiles.js";
+import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
+import type { TaskStore } from "../../core/tasks/store.js";
+import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
+import type { AssignmentOutputs } from "../../providers/assignmentTypes.js";
+import { repoRoot } from "../support/cli.js";
+import {
+  type DynamicProviderHost,
+  type Props,
+  startDynamicProviderHost,
+  urnFor,
+} from "../support/pulumiHost.js";
+import {
+  assignmentInputs,
+  compiledProviderText,
+  otherKey,
+  project,
+  resourceType,
+  yubikey5,
+} from "./fixtures.js";
+import { entraClientFor, registerPasskey, runOneTask } from "./stationStandIn.js";
+
+const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
+const ben = "04a0bd23-7b75-581c-96d7-6d8a3642ac20";
+
+let emu: RunningEmulator;
+let host: DynamicProviderHost;
+let store: TaskStore;
+let entra: EntraClient;
+let dir: string;
+let provider: string;
+
+beforeAll(async () => {
+  provider = compiledProviderText();
+  dir = mkdtempSync(join(tmpdir(), "keyfleet-provider-"));
+  emu = await startEmulator();
+  const keyPath = join(dir, "pipeline.ed25519");
+  writeNewSigningKey(keyPath);
+  const storeUrl = `sqlite:${join(dir, "tasks.db")}`;
+  host = await startDynamicProviderHost({
+    cwd: repoRoot,
+    project,
+    env: { KEYFLEET_TASK_STORE: "", AZURE_CLIENT_SECRET: "" },
+  });
+  await host.configure({
+    "keyfleet:entraTenantId": emu.tenantId,
+    "keyfleet:entraClientId": emu.clientId,
+    "keyfleet:entraClientSecret": emu.clientSecret,
+    "keyfleet:entraCloud": "custom",
+    "keyfleet:entraAuthorityHost": emu.url,
+    "keyfleet:entraGraphUrl": emu.url,
+    "keyfleet:entraCaFile": emu.caCertPath,
+    "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
+    "keyfleet:taskStore": storeUrl,
+    "keyfleet:pipelineKeyFile": keyPath,
+  });
+  store = openSqliteTaskStore(join(dir, "tasks.db"));
+  entra = entraClientFor(emu);
+});
+
+afterAll(async () => {
+  await host?.stop();
+  await store?.close();
+  await entra?.close();
+  await emu?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const urn = (name: string) => urnFor(project, resourceType, name);
+const withProvider = (p: object): Props => ({ ...p, __provider: provider });
+const methodIds = async (objectId: string) =>
+  (await entra.get<{ value: { id: string }[] }>(`/users/${objectId}/authentication/fido2Methods`)).value.map(
+    (m) => m.id,
+  );
+
+describe("KeyAssignment through the dynamic-provider host", () => {
+  const inputs = assignmentInputs({
+    objectId: ada,
+    slot: "primary",
+    userPrincipalName: "ada.lindqvist@northwindforge.example",
+  });
+  const name = urn(`${ada}-primary`);
+  let id = "";
+  let state: Props = {};
+
+  it("should raise a signed task on create and report the assignment pending", async () => {
+    const created = await host.create(name, withProvider(inputs));
+    id = created.id;
+    state = created.properties;
+    expect(id).toBe(`${ada}/primary@1`);
+    expect(state).toMatchObject({
+      status: "pending",
+      generation: 1,
+      taskState: "pending",
+      methodId: "",
+      retiring: [],
+    });
+    expect(state.__provider).toBe(provider);
+    const tasks = await store.list({ assignmentId: `${ada}/primary` });
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]?.signature).toBeDefined();
+  });
+
+  it("should read pending, then active with method id, AAGUID, model and time once the station registered", async () => {
+    expect((await host.read(id, name, state)).properties).toMatchObject({ status: "pending" });
+    await runOneTask(store, entra, yubikey5);
+    const read = await host.read(id, name, state);
+    expect(read.id).toBe(id);
+    state = read.properties;
+    expect(state).toMatchObject({ status: "active", generation: 1, aaguid: yubikey5, keyCredProtect: 2 });
+    expect(state.methodId).not.toBe("");
+    expect(state.model).not.toBe("");
+    expect(Number.isNaN(Date.parse(String(state.registeredAt)))).toBe(false);
+  });
+
+  it("should update a display-name change in place, keeping the key", async () => {
+    const renamed = { ...inputs, profile: { ...inputs.profile, displayName: "primary key" } };
+    const diff = await host.diff(id, name, state, withProvider(renamed));
+    expect(diff).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
+    const updated = await host.update(id, name, state, withProvider(renamed));
+    expect(updated.properties).toMatchObject({
+      status: "active",
+      methodId: state.methodId,
+      profile: renamed.profile,
+    });
+    state = updated.properties;
+  });
+
+  it("should replace without lockout: the old key stays until the new one is active, then is revoked", async () => {
+    const oldMethod = String(state.methodId);
+    const stricter = { ...inputs, profile: { ...inputs.profile, allowedAaguids: [otherKey] } };
+    const diff = await host.diff(id, name, state, withProvider(stricter));
+    expect(diff.replaces).toEqual(["profile"]);
+    // Create-before-delete, as the engine does it.
+    const created = await host.create(name, withProvider(stricter));
+    expect(created.properties).toMatchObject({ status: "pending", generation: 2, retiring: [oldMethod] });
+    await host.delete(id, name, state);
+    expect(await methodIds(ada)).toContain(oldMethod);
+    const retire = await store.list({ kind: "revoke" });
+    expect(retire.map((t) => t.revoke)).toEqual([
+      { methodId: oldMethod, afterAssignmentId: `${ada}/primary`, afterGeneration: 2 },
+    ]);
+
+    // The station provisions generation 2; the revocation stays gated until then, so it is not claimed first.
+    const done = await runOneTask(store, entra, otherKey);
+    expect(done?.kind).toBe("provision");
+    id = created.id;
+    const read = await host.read(id, name, created.properties);
+    expect(read.properties).toMatchObject({
+      status: "active",
+      generation: 2,
+      aaguid: otherKey,
+      retiring: [oldMethod],
+    });
+    // The next run finds an active replacement with a retiring key and revokes it through update.
+    const again = await host.diff(id, name, read.properties, withProvider(stricter));
+    expect(again).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
+    const updated = await host.update(id, name, read.properties, withProvider(stricter));
+    expect(updated.properties).toMatchObject({ status: "active", retiring: [] });
+    expect(await methodIds(ada)).not.toContain(oldMethod);
+    state = updated.properties;
+    const settled = await host.diff(id, name, state, withProvider(stricter));
+    expect(settled.changes).toBe("none");
+  });
+
+  it("should revoke the credential and cancel open tasks on delete", async () => {
+    const methodId = String(state.methodId);
+    await host.delete(id, name, state);
+    expect(await methodIds(ada)).not.toContain(methodId);
+    expect((await host.read(id, name, state)).id).toBe("");
+  });
+
+  it("should return no id on read when the key was deleted behind Pulumi's back", async () => {
+    const backup = assignmentInputs({
+      objectId: ada,
+      slot: "backup",
+      userPrincipalName: "ada.lindqvist@northwindforge.example",
+    });
+    const n = urn(`${ada}-backup`);
+    const created = await host.create(n, withProvider(backup));
+    await runOneTask(store, entra, yubikey5);
+    const active = await host.read(created.id, n, created.properties);
+    expect(active.properties.status).toBe("active");
+    await entra.delete(
+      `/users/${ada}/authentication/fido2Methods/${encodeURIComponent(String(active.properties.methodId))}`,
+    );
+    expect((await host.read(created.id, n, active.properties)).id).toBe("");
+    // The next up creates it again: a new generation is raised rather than the gone key being trusted.
+    const recreated = await host.create(n, withProvider(backup));
+    expect(recreated.properties).toMatchObject({ status: "pending", generation: 2 });
+    await host.delete(recreated.id, n, recreated.properties);
+    expect((await store.list({ assignmentId: `${ada}/backup`, state: "pending" })).length).toBe(0);
+  });
+
+  it("should adopt a fitting credential the person already holds instead of raising a task", async () => {
+    const existing = await registerPasskey(entra, ben, yubikey5, "Ben's own key");
+    const adopt = {
+      ...assignmentInputs({
+        objectId: ben,
+        slot: "primary",
+        userPrincipalName: "ben.adeyemi@northwindforge.example",
+      }),
+      adopt: true,
+    };
+    const created = await host.create(urn(`${ben}-primary`), withProvider(adopt));
+    expect(created.properties).toMatchObject({
+      status: "active",
+      adopted: true,
+      methodId: existing,
+      generation: 0,
+    });
+    expect(await store.list({ assignmentId: `${ben}/primary` })).toEqual([]);
+    const read = await host.read(created.id, urn(`${ben}-primary`), created.properties);
+    expect(read.properties).toMatchObject({ status: "active", methodId: existing });
+  });
+
+  it("should keep the client secret out of state, errors and the host's logs", async () => {
+    const outs = JSON.stringify(state satisfies Props as Partial<AssignmentOutputs>);
+    expect(outs).not.toContain(emu.clientSecret);
+    expect(host.stderr()).not.toContain(emu.clientSecret);
+    const tasks = JSON.stringify(await store.list());
+    expect(tasks).not.toContain(emu.clientSecret);
+  });
+});
