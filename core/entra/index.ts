@@ -1,4 +1,5 @@
 // core/entra: the one way Keyfleet talks to Entra ID (Microsoft Graph over @azure/identity).
+export { type EntraActualState, readActualState } from "./actualState.js";
 export { BATCH_LIMIT, type BatchGet, type BatchOutcome, batchGet } from "./batch.js";
 export { classifyFailure, redact } from "./classify.js";
 export { EntraClient, type EntraClientOptions, type EntraStats, type GraphVersion } from "./client.js";
@@ -64,3 +65,4 @@ export {
   systemClock,
   withRetry,
 } from "./retry.js";
+export { preflightInputFromSpec, type SpecPreflightInput } from "./specPreflight.js";

@@ -43,7 +43,7 @@ describe("Entra configuration", () => {
     });
     expect(config.disableInstanceDiscovery).toBe(true);
     expect(config.authorityHost).toBe("https://127.0.0.1:8443");
-    expect(config.graphScope).toBe("https://127.0.0.1:8443/.default");
+    expect(config.graphScope).toBe("https://graph.microsoft.com/.default");
     expect(() => resolveEntraConfig({ auth: "azure-cli", cloud: "custom" })).toThrow(/KEYFLEET_GRAPH_URL/);
   });
 

@@ -1,0 +1,106 @@
+// The Entra half of the plan's actual state (core/plan/actual.ts): the spec's people and every member of
+// the spec's groups, resolved in the directory, each with their FIDO2 methods. Task facts come from the
+// task store; the caller adds them. Any failed read fails the whole call: a plan must never mistake an
+// unreadable group or method list for "nobody" or "no keys".
+import type {
+  ActualState,
+  DirectoryGroup,
+  DirectoryPerson,
+  Fido2Method as PlanMethod,
+} from "../plan/actual.js";
+import type { GroupRef, Spec } from "../spec/model.js";
+import { API_VERSION } from "../spec/schema.js";
+import type { EntraClient } from "./client.js";
+import { listGroupUsers, resolveUsers } from "./directory.js";
+import { EntraError } from "./errors.js";
+import { listFido2MethodsBulk } from "./fido2Methods.js";
+import type { DirectoryUser, Fido2Method } from "./model.js";
+
+export interface EntraActualState {
+  /** Ready for the plan, with `tasks` empty: merge the task store's facts before planning. */
+  actual: ActualState;
+  /** Spec people the directory does not know (UPN or object id as written). */
+  unresolved: string[];
+}
+
+const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
+
+export async function readActualState(
+  entra: EntraClient,
+  spec: Pick<Spec, "people" | "groups">,
+): Promise<EntraActualState> {
+  const refs = spec.people
+    .map((p) => p.objectId ?? p.userPrincipalName)
+    .filter((r): r is string => r !== undefined);
+  const resolved = await resolveUsers(entra, refs);
+  const people = new Map<string, DirectoryUser>();
+  for (const user of resolved.found.values()) people.set(user.id.toLowerCase(), user);
+
+  const groups: DirectoryGroup[] = [];
+  const seen = new Set<string>();
+  for (const assignment of spec.groups) {
+    const group = await resolveGroup(entra, assignment.group);
+    if (seen.has(group.id)) continue;
+    seen.add(group.id);
+    const members = await listGroupUsers(entra, group.id);
+    for (const m of members) people.set(m.id.toLowerCase(), m);
+    groups.push({
+      id: group.id,
+      displayName: group.displayName,
+      members: members.map((m) => m.id.toLowerCase()),
+    });
+  }
+
+  const methods = await listFido2MethodsBulk(
+    entra,
+    [...people.values()].map((u) => u.id),
+  );
+  const directoryPeople: DirectoryPerson[] = [...people.values()]
+    .map((u) => ({
+      id: u.id.toLowerCase(),
+      userPrincipalName: u.userPrincipalName,
+      ...(u.displayName !== undefined ? { displayName: u.displayName } : {}),
+      fido2Methods: (methods.get(u.id) ?? []).map(toPlanMethod),
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+  groups.sort((a, b) => a.id.localeCompare(b.id));
+  return {
+    actual: { apiVersion: API_VERSION, kind: "ActualState", people: directoryPeople, groups, tasks: [] },
+    unresolved: resolved.missing,
+  };
+}
+
+async function resolveGroup(entra: EntraClient, ref: GroupRef): Promise<{ id: string; displayName: string }> {
+  if ("objectId" in ref) {
+    const g = await entra.get<{ id: string; displayName?: string }>(
+      `/groups/${encodeURIComponent(ref.objectId)}?$select=id,displayName`,
+    );
+    return { id: g.id.toLowerCase(), displayName: g.displayName ?? "" };
+  }
+  const name = ref.displayName.replace(/'/g, "''");
+  const page = await entra.get<{ value?: { id: string; displayName?: string }[] }>(
+    `/groups?$filter=${encodeURIComponent(`displayName eq '${name}'`)}&$select=id,displayName`,
+  );
+  const matches = page.value ?? [];
+  const only = matches[0];
+  if (matches.length !== 1 || only === undefined) {
+    throw new EntraError({
+      kind: matches.length === 0 ? "NotFound" : "Conflict",
+      message: `group '${ref.displayName}' matches ${matches.length} groups in the directory; name it by objectId`,
+      method: "GET",
+      path: "/groups",
+    });
+  }
+  return { id: only.id.toLowerCase(), displayName: only.displayName ?? ref.displayName };
+}
+
+function toPlanMethod(m: Fido2Method): PlanMethod {
+  return {
+    id: m.id,
+    displayName: m.displayName ?? null,
+    aaGuid: m.aaGuid ?? ZERO_GUID,
+    model: m.model ?? null,
+    // The plan compares dates (lost/retired slots); a method without one sorts as oldest.
+    createdDateTime: m.createdDateTime ?? "1970-01-01T00:00:00Z",
+  };
+}
