@@ -290,6 +290,16 @@ class Reader {
 }
 
 /**
+ * Decodes one canonical CBOR item at the start of `bytes` and says how many bytes it took; for items
+ * embedded in binary structures (the credential public key inside authenticator data).
+ */
+export function decodeStrictPrefix(bytes: Uint8Array): { value: CborDecoded; length: number } {
+  const reader = new Reader(bytes);
+  const value = reader.item(0);
+  return { value, length: reader.at };
+}
+
+/**
  * Decodes exactly one CTAP2 canonical CBOR item. Rejects tags, indefinite lengths, floats, non-shortest
  * heads, unsorted or duplicate map keys, invalid UTF-8, lengths beyond the input and trailing bytes,
  * always with a CborError.
