@@ -185,7 +185,10 @@ class AzureTaskRows implements TaskRows {
     );
   }
 
-  async claimOne(now: Date, accept: (t: Task) => Task | undefined): Promise<Task | undefined> {
+  async claimOne(
+    now: Date,
+    accept: (t: Task, gateOpen: boolean) => Task | undefined,
+  ): Promise<Task | undefined> {
     const filter = odata`PartitionKey eq ${PARTITION} and eligibleAt le ${now.toISOString()}`;
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       // One page of candidates, shuffled, so racing stations rarely pick the same row.
@@ -202,7 +205,13 @@ class AzureTaskRows implements TaskRows {
       if (page.length === 0) return undefined;
       let lost = 0;
       for (const entity of shuffle(page)) {
-        const claimed = accept(parse(entity));
+        const t = parse(entity);
+        // Only revocations need the extra lookup; a gate only ever opens, so a stale "closed" merely
+        // leaves the revocation for a later claim.
+        const gateOpen = t.revoke
+          ? await this.isDone(t.revoke.afterAssignmentId, t.revoke.afterGeneration)
+          : false;
+        const claimed = accept(t, gateOpen);
         if (!claimed || !entity.etag) continue;
         if (await this.replace(toEntity(claimed), entity.etag)) return claimed;
         lost++;
@@ -212,7 +221,7 @@ class AzureTaskRows implements TaskRows {
     return undefined;
   }
 
-  async isDone(assignmentId: string, minGeneration: number): Promise<boolean> {
+  private async isDone(assignmentId: string, minGeneration: number): Promise<boolean> {
     const filter = odata`PartitionKey eq ${PARTITION} and assignmentId eq ${assignmentId} and generation ge ${minGeneration} and kind eq ${"provision"} and state eq ${"done"}`;
     return (await this.listWhere(filter, 1)).length > 0;
   }

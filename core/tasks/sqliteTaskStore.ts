@@ -150,14 +150,21 @@ class SqliteTaskRows implements TaskRows {
       .immediate();
   }
 
-  async claimOne(now: Date, accept: (t: Task) => Task | undefined): Promise<Task | undefined> {
+  async claimOne(
+    now: Date,
+    accept: (t: Task, gateOpen: boolean) => Task | undefined,
+  ): Promise<Task | undefined> {
     const nowIso = now.toISOString();
     return this.db
       .transaction(() => {
         for (let offset = 0; ; offset += 64) {
           const docs = this.stmts.candidates.all(nowIso, offset) as string[];
           for (const doc of docs) {
-            const claimed = accept(parse(doc));
+            const t = parse(doc);
+            const gateOpen =
+              t.revoke !== undefined &&
+              this.stmts.done.get(t.revoke.afterAssignmentId, t.revoke.afterGeneration) !== undefined;
+            const claimed = accept(t, gateOpen);
             if (claimed) {
               this.stmts.update.run(this.row(claimed));
               return claimed;
@@ -167,10 +174,6 @@ class SqliteTaskRows implements TaskRows {
         }
       })
       .immediate();
-  }
-
-  async isDone(assignmentId: string, minGeneration: number): Promise<boolean> {
-    return this.stmts.done.get(assignmentId, minGeneration) !== undefined;
   }
 
   async expired(now: Date): Promise<Task[]> {

@@ -20,11 +20,10 @@ export interface TaskRows {
   mutate(id: string, fn: (t: Task) => Task): Promise<Task>;
   /**
    * Atomically claims one claimable task (eligibleAt ≤ now) for which `accept` returns a new task,
-   * in eligibility order (ties in any order).
+   * in eligibility order (ties in any order). For a revocation, `gateOpen` says whether the provision
+   * task it waits for (revoke.afterAssignmentId at generation ≥ afterGeneration) is done.
    */
-  claimOne(now: Date, accept: (t: Task) => Task | undefined): Promise<Task | undefined>;
-  /** Whether a provision task for (assignmentId, generation ≥ minGeneration) is done. */
-  isDone(assignmentId: string, minGeneration: number): Promise<boolean>;
+  claimOne(now: Date, accept: (t: Task, gateOpen: boolean) => Task | undefined): Promise<Task | undefined>;
   /** Tasks held under an expired lease. */
   expired(now: Date): Promise<Task[]>;
   close(): Promise<void>;
@@ -70,20 +69,9 @@ export class EngineTaskStore implements TaskStore {
     if (!opts.stationId) throw new TaskStoreError("bad-input", "a claim needs a station id");
     if (!(opts.leaseMs > 0)) throw new TaskStoreError("bad-input", "a lease must last longer than 0 ms");
     const now = this.now();
-    // Gates are looked up before the atomic claim; a gate only ever opens, so a stale "closed" merely
-    // delays a revocation to the next claim.
-    const candidates = await this.rows.query({
-      state: ["pending", "failed", "claimed", "registering"],
-      kind: "revoke",
-    });
-    const open = new Set<string>();
-    for (const c of candidates) {
-      if (c.revoke && (await this.rows.isDone(c.revoke.afterAssignmentId, c.revoke.afterGeneration)))
-        open.add(c.id);
-    }
-    return this.rows.claimOne(now, (t) => {
+    return this.rows.claimOne(now, (t, gateOpen) => {
       if (!tx.isClaimable(t, now)) return undefined;
-      if (t.kind === "revoke" && !open.has(t.id)) return undefined;
+      if (t.kind === "revoke" && !gateOpen) return undefined;
       const claimArgs: Parameters<typeof tx.claim>[1] = {
         stationId: opts.stationId,
         leaseMs: opts.leaseMs,
