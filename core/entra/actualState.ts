@@ -81,7 +81,9 @@ async function resolveGroup(entra: EntraClient, ref: GroupRef): Promise<{ id: st
   const page = await entra.get<{ value?: { id: string; displayName?: string }[] }>(
     `/groups?$filter=${encodeURIComponent(`displayName eq '${name}'`)}&$select=id,displayName`,
   );
-  const matches = page.value ?? [];
+  // Checked here too: a server that ignores $filter must not turn into "the first group".
+  const wanted = ref.displayName.toLowerCase();
+  const matches = (page.value ?? []).filter((g) => (g.displayName ?? "").toLowerCase() === wanted);
   const only = matches[0];
   if (matches.length !== 1 || only === undefined) {
     throw new EntraError({

@@ -146,7 +146,8 @@ export const ENTRA_SETTINGS: readonly SettingDoc[] = [
     env: "KEYFLEET_GRAPH_SCOPE",
     pulumi: "keyfleet:entraGraphScope",
     secret: false,
-    meaning: "token scope; default `<graphUrl>/.default` (custom cloud: `https://graph.microsoft.com/.default`)",
+    meaning:
+      "token scope; default `<graphUrl>/.default` (custom cloud: `https://graph.microsoft.com/.default`)",
   },
   {
     setting: "caCertPath",
@@ -293,7 +294,8 @@ export function resolveEntraConfig(settings: EntraSettings): EntraConfig {
     authorityHost,
     graphUrl,
     // A private or local endpoint stands in for Graph, so it takes Graph's own resource by default.
-    graphScope: settings.graphScope ?? `${cloudName === "custom" ? CLOUDS.public.graphUrl : graphUrl}/.default`,
+    graphScope:
+      settings.graphScope ?? `${cloudName === "custom" ? CLOUDS.public.graphUrl : graphUrl}/.default`,
     disableInstanceDiscovery: !MICROSOFT_AUTHORITY_HOSTS.has(new URL(authorityHost).host.toLowerCase()),
     caCertPem: settings.caCertPem,
     caCertPath: settings.caCertPath,
