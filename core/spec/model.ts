@@ -50,7 +50,7 @@ export interface PersonSpec {
   readonly userPrincipalName: string | undefined;
   readonly objectId: string | undefined;
   readonly displayName: string | undefined;
-  /** YYYY-MM-DD: from this day on, the person's keys are revoked. */
+  /** YYYY-MM-DD, the last working day: once it has passed, the person's keys are revoked. */
   readonly leaving: string | undefined;
   readonly groupKeys: "include" | "exclude";
   /** Ordered by name. */

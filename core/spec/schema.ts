@@ -140,7 +140,7 @@ const personFields = {
   userPrincipalName: Type.Optional(Upn),
   objectId: Type.Optional(ObjectId),
   displayName: Type.Optional(Type.String({ description: "For people reading the spec; not checked" })),
-  leaving: Type.Optional(Day("Last day: from this day on the person's keys are revoked")),
+  leaving: Type.Optional(Day("Last working day; once it has passed, the person's keys are revoked")),
   groupKeys: Type.Optional(
     Type.Union([Type.Literal("include"), Type.Literal("exclude")], {
       description: "Whether group assignments also give this person keys (default include)",

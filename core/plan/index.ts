@@ -1,0 +1,17 @@
+// The plan: actual-state input, the actions union, plan() and its simulation.
+export type { DesiredAssignment, Directory } from "../assignment.js";
+export { assignmentId, desiredAssignments, ResolutionError } from "../assignment.js";
+export type * from "./actions.js";
+export { ACTION_KINDS, WORK_KINDS } from "./actions.js";
+export type {
+  ActualState,
+  DirectoryGroup,
+  DirectoryPerson,
+  Fido2Method,
+  TaskFact,
+  TaskState,
+} from "./actual.js";
+export { ActualStateError, parseActualState, TASK_STATES } from "./actual.js";
+export type { Plan, PlanOptions, PlanSummary } from "./plan.js";
+export { fits, plan } from "./plan.js";
+export { simulatePlan } from "./simulate.js";
