@@ -42,6 +42,7 @@ export {
   type AppSeed,
   defaultTenantPath,
   type GroupSeed,
+  loadTenantSeed,
   type TenantSeed,
   TenantSeedError,
   type UserSeed,

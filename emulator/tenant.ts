@@ -1,7 +1,7 @@
 // The tenant seed (YAML or object): users, groups, apps, operators, FIDO2 policy and trust anchors; how it
 // is loaded and checked, and how a synthetic tenant of N users is generated deterministically.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import type { Fido2Policy } from "./policyModel.js";
@@ -76,7 +76,11 @@ export class TenantSeedError extends Error {
   }
 }
 
-export const defaultTenantPath = fileURLToPath(new URL("./tenant.yaml", import.meta.url));
+// Compiled to dist/emulator/, where tsc does not copy the YAML: fall back to the source folder.
+export const defaultTenantPath = [
+  fileURLToPath(new URL("./tenant.yaml", import.meta.url)),
+  fileURLToPath(new URL("../../emulator/tenant.yaml", import.meta.url)),
+].find((p) => existsSync(p)) as string;
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function loadTenantSeed(source: string | TenantSeed | undefined): TenantSeed {

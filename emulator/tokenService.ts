@@ -196,7 +196,12 @@ async function verifyAssertion(
     for (const cert of candidates) {
       try {
         const key = await importX509(cert.pem, alg);
-        const { payload } = await jwtVerify(assertion, key, { currentDate, algorithms: ["PS256", "RS256"] });
+        // Entra tolerates five minutes of clock skew on assertions.
+        const { payload } = await jwtVerify(assertion, key, {
+          currentDate,
+          clockTolerance: 300,
+          algorithms: ["PS256", "RS256"],
+        });
         if (String(payload.sub ?? "").toLowerCase() !== app.clientId)
           return fail(700021, "Client assertion subject does not match the client id.");
         const aud = String(payload.aud ?? "");
@@ -221,6 +226,7 @@ async function verifyAssertion(
     const key = pem.includes("CERTIFICATE") ? await importX509(pem, alg) : await importSPKI(pem, alg);
     await jwtVerify(assertion, key, {
       currentDate,
+      clockTolerance: 300,
       issuer: record.issuer,
       subject: record.subject,
       audience: record.audience ?? "api://AzureADTokenExchange",
