@@ -1,0 +1,160 @@
+// One registration ceremony against a key, from Entra's creationOptions to Graph's registration body
+// (graph-fido2.md §2.3, §3): PIN token with the mc permission, exclude-list pre-flight when the list is
+// longer than the key accepts, makeCredential, checks of the key's answer, and the body with
+// base64url everywhere and the key's attestation bytes carried unchanged.
+import { createHash } from "node:crypto";
+import { ClientPin, Permission } from "../ctap2/clientPin.js";
+import type { Ctap2 } from "../ctap2/ctap2.js";
+import { CtapError, CtapStatus } from "../ctap2/errors.js";
+import { getAssertion } from "../ctap2/getAssertion.js";
+import { type AuthenticatorInfo, getInfo } from "../ctap2/getInfo.js";
+import {
+  attestationObject,
+  type CredentialDescriptor,
+  type MakeCredentialResult,
+  makeCredential,
+} from "../ctap2/makeCredential.js";
+import type { CallOptions } from "../ctaphid/device.js";
+import { type AuthenticatorData, parseAuthenticatorData } from "./authData.js";
+import { toBase64Url } from "./base64url.js";
+import { makeCredentialParams, planRegistration, type RegistrationPlan } from "./creationOptions.js";
+import { WebAuthnError } from "./errors.js";
+
+/** The body of POST /users/{id}/authentication/fido2Methods. */
+export interface GraphRegistrationBody {
+  displayName: string;
+  publicKeyCredential: {
+    id: string;
+    response: { clientDataJSON: string; attestationObject: string };
+  };
+}
+
+export const MAX_DISPLAY_NAME = 30;
+
+export function registrationBody(
+  plan: RegistrationPlan,
+  result: MakeCredentialResult,
+  displayName: string,
+  credentialId: Uint8Array,
+): GraphRegistrationBody {
+  if (displayName.length === 0 || [...displayName].length > MAX_DISPLAY_NAME) {
+    throw new WebAuthnError(
+      "bad-options",
+      `the key's display name must be 1 to ${MAX_DISPLAY_NAME} characters`,
+    );
+  }
+  return {
+    displayName,
+    publicKeyCredential: {
+      id: toBase64Url(credentialId),
+      response: {
+        clientDataJSON: toBase64Url(plan.clientDataJSON),
+        attestationObject: toBase64Url(attestationObject(result)),
+      },
+    },
+  };
+}
+
+export interface RegisterOpts {
+  ctap: Ctap2;
+  creationOptions: unknown;
+  pin: string;
+  displayName: string;
+  /** getInfo from this session, when the caller already has it. */
+  info?: AuthenticatorInfo;
+  call?: CallOptions;
+}
+
+export interface RegistrationOutcome {
+  body: GraphRegistrationBody;
+  credentialId: Uint8Array;
+  aaguid: string;
+  fmt: string;
+  authData: AuthenticatorData;
+  plan: RegistrationPlan;
+}
+
+/**
+ * Finds which excluded ids live on this key with silent getAssertions (up=false), in chunks the key
+ * accepts, so a long exclude list still stops a second registration of the same key.
+ */
+async function preflightExcludes(
+  ctap: Ctap2,
+  plan: RegistrationPlan,
+  info: AuthenticatorInfo,
+  call?: CallOptions,
+): Promise<CredentialDescriptor[]> {
+  const limit = info.maxCredentialCountInList ?? 1;
+  const found: CredentialDescriptor[] = [];
+  for (let i = 0; i < plan.excludeList.length; i += limit) {
+    const chunk = plan.excludeList
+      .slice(i, i + limit)
+      .filter((d) => info.maxCredentialIdLength === undefined || d.id.length <= info.maxCredentialIdLength);
+    if (chunk.length === 0) continue;
+    try {
+      const r = await getAssertion(
+        ctap,
+        { rpId: plan.rp.id, clientDataHash: plan.clientDataHash, allowList: chunk, options: { up: false } },
+        call,
+      );
+      found.push({ id: r.credentialId ?? chunk[0]!.id, type: "public-key" });
+    } catch (e) {
+      if (CtapError.isInstance(e) && e.status === CtapStatus.NO_CREDENTIALS) continue;
+      throw e;
+    }
+  }
+  return found;
+}
+
+export async function registerCredential(opts: RegisterOpts): Promise<RegistrationOutcome> {
+  const { ctap, call } = opts;
+  const plan = planRegistration(opts.creationOptions);
+  const info = opts.info ?? (await getInfo(ctap, call));
+  if (info.options.clientPin !== true) {
+    throw new WebAuthnError("pin-required", "the key has no PIN set; set one before registering");
+  }
+  const limit = info.maxCredentialCountInList;
+  const excludeList =
+    limit !== undefined && plan.excludeList.length > limit
+      ? await preflightExcludes(ctap, plan, info, call)
+      : plan.excludeList;
+  const token = await new ClientPin(ctap, info).getToken(
+    opts.pin,
+    { permissions: Permission.MAKE_CREDENTIAL, rpId: plan.rp.id },
+    call,
+  );
+  let result: MakeCredentialResult;
+  try {
+    const auth = {
+      pinUvAuthParam: token.authenticate(plan.clientDataHash),
+      pinUvAuthProtocol: token.protocol.version,
+    };
+    result = await makeCredential(ctap, makeCredentialParams(plan, info, auth, excludeList), call);
+  } finally {
+    token.dispose();
+  }
+  const authData = parseAuthenticatorData(result.authData);
+  const expectedHash = createHash("sha256").update(plan.rp.id).digest();
+  if (Buffer.compare(authData.rpIdHash, expectedHash) !== 0) {
+    throw new WebAuthnError(
+      "verification-failed",
+      "the key signed for another relying party (rpIdHash differs)",
+    );
+  }
+  const cred = authData.attestedCredential;
+  if (!cred) throw new WebAuthnError("verification-failed", "the key returned no attested credential data");
+  if (result.fmt !== "packed" && result.fmt !== "none") {
+    throw new WebAuthnError(
+      "key-unsupported",
+      `attestation format '${result.fmt}' is not accepted by Entra (packed or none)`,
+    );
+  }
+  return {
+    body: registrationBody(plan, result, opts.displayName, cred.credentialId),
+    credentialId: cred.credentialId,
+    aaguid: cred.aaguid,
+    fmt: result.fmt,
+    authData,
+    plan,
+  };
+}
