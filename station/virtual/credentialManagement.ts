@@ -100,7 +100,7 @@ export function credentialManagement(
     default: {
       const cred = findCredential(auth, subParams);
       checkToken(auth, protocol, message, pinUvAuthParam, Permission.cm, { rpId: cred.rpId, bind: false });
-      const user = subParams.map_(0x03);
+      const user = subParams.requiredMap(0x03);
       if (Buffer.from(user.bytes("id")).toString("base64url") !== cred.userId) {
         fail(Status.InvalidParameter, "user.id differs from the credential's");
       }

@@ -36,10 +36,10 @@ export async function makeCredential(
   ctx: CborRequestContext,
 ): Promise<Map<number, CborValue>> {
   const clientDataHash = params.bytes(K.clientDataHash);
-  const rp = params.map_(K.rp);
+  const rp = params.requiredMap(K.rp);
   const rpId = rp.text("id");
   const rpName = rp.optText("name");
-  const user = params.map_(K.user);
+  const user = params.requiredMap(K.user);
   const userId = user.bytes("id");
   if (userId.length > 64) fail(Status.InvalidLength, "user.id is longer than 64 bytes");
   const userName = truncateUtf8(user.optText("name"));

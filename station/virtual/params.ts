@@ -69,7 +69,7 @@ export class Params {
     return v;
   }
 
-  map_(key: CborKey): Params {
+  requiredMap(key: CborKey): Params {
     return this.optMap(key) ?? fail(Status.MissingParameter, `parameter ${key} is missing`);
   }
 
