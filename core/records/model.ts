@@ -1,0 +1,83 @@
+// The audit record: one signed, hash-chained line per thing that happened to a task. Nothing secret:
+// identifiers, AAGUIDs, method and credential ids (public), fingerprints, times.
+import type { Signature } from "../signing/ed25519.js";
+import type { Provenance } from "../tasks/model.js";
+
+export const RECORD_ACTIONS = [
+  "raise",
+  "claim",
+  "registering",
+  "registration",
+  "revocation",
+  "failure",
+  "quarantine",
+  "release",
+  "cancellation",
+  "retry",
+  "reclaim",
+] as const;
+export type RecordAction = (typeof RECORD_ACTIONS)[number];
+
+/** Who did it. */
+export interface RecordActor {
+  role: "pipeline" | "station" | "operator";
+  stationId?: string;
+  operator?: string;
+}
+
+/** What it was about. */
+export interface RecordSubject {
+  taskId?: string;
+  assignmentId?: string;
+  generation?: number;
+  personObjectId?: string;
+  userPrincipalName?: string;
+  slot?: string;
+  aaGuid?: string;
+  methodId?: string;
+  credentialId?: string;
+  attestationCertSha256?: string;
+}
+
+/** What a writer supplies; the log adds seq, time, chain and signature. */
+export interface RecordDraft {
+  action: RecordAction;
+  actor: RecordActor;
+  subject: RecordSubject;
+  detail?: string;
+  provenance?: Provenance;
+}
+
+/** The hashed part of a record. */
+export interface RecordBody {
+  v: 1;
+  seq: number;
+  at: string;
+  action: RecordAction;
+  actor: RecordActor;
+  subject: RecordSubject;
+  detail?: string;
+  provenance: Provenance;
+  /** The previous record's hash (64 zeros for the first). */
+  prevHash: string;
+  /** The writer's public key (raw Ed25519, base64url) and its id, so each signature checks alone. */
+  signer: { keyId: string; publicKey: string };
+}
+
+export interface AuditRecord extends RecordBody {
+  /** SHA-256 (hex) of the canonical JSON of the body. */
+  hash: string;
+  /** The writer's signature over {type, hash}. */
+  signature: Signature;
+}
+
+export interface RecordQuery {
+  fromSeq?: number;
+  toSeq?: number;
+  action?: RecordAction;
+  personObjectId?: string;
+  taskId?: string;
+  limit?: number;
+}
+
+export const GENESIS_HASH = "0".repeat(64);

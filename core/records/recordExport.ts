@@ -1,0 +1,45 @@
+// Exporting records as JSON lines (one record per line, exactly as stored) or CSV (flattened).
+import type { AuditRecord } from "./model.js";
+
+export function toJsonLines(records: readonly AuditRecord[]): string {
+  return records.map((r) => `${JSON.stringify(r)}\n`).join("");
+}
+
+const CSV_COLUMNS: [string, (r: AuditRecord) => string | number | undefined][] = [
+  ["seq", (r) => r.seq],
+  ["at", (r) => r.at],
+  ["action", (r) => r.action],
+  ["role", (r) => r.actor.role],
+  ["stationId", (r) => r.actor.stationId],
+  ["operator", (r) => r.actor.operator],
+  ["taskId", (r) => r.subject.taskId],
+  ["assignmentId", (r) => r.subject.assignmentId],
+  ["personObjectId", (r) => r.subject.personObjectId],
+  ["userPrincipalName", (r) => r.subject.userPrincipalName],
+  ["slot", (r) => r.subject.slot],
+  ["aaGuid", (r) => r.subject.aaGuid],
+  ["methodId", (r) => r.subject.methodId],
+  ["credentialId", (r) => r.subject.credentialId],
+  ["attestationCertSha256", (r) => r.subject.attestationCertSha256],
+  ["detail", (r) => r.detail],
+  ["gitCommit", (r) => r.provenance.gitCommit],
+  ["pullRequest", (r) => r.provenance.pullRequest],
+  ["pipelineRun", (r) => r.provenance.pipelineRun],
+  ["signerKeyId", (r) => r.signer.keyId],
+  ["prevHash", (r) => r.prevHash],
+  ["hash", (r) => r.hash],
+];
+
+function csvCell(v: string | number | undefined): string {
+  if (v === undefined) return "";
+  const s = String(v);
+  // Quote when needed; a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function toCsv(records: readonly AuditRecord[]): string {
+  const lines = [CSV_COLUMNS.map(([h]) => h).join(",")];
+  for (const r of records) lines.push(CSV_COLUMNS.map(([, get]) => csvCell(get(r))).join(","));
+  return `${lines.join("\r\n")}\r\n`;
+}
