@@ -43,6 +43,17 @@ export function classifyFailure(err: unknown, facts: RequestFacts): EntraError {
   const date = innerDate(e.body) ?? headers?.get("date") ?? undefined;
   const base = { message, code, requestId, date, method: facts.method, path: safePath(facts.path) };
 
+  if (status !== undefined && status < 300 && code === "TypeError") {
+    // The answer started and then broke off: for a write, nobody knows whether it was committed.
+    return new EntraError({
+      ...base,
+      code: undefined,
+      kind: "Unavailable",
+      transport: "ETRUNCATED",
+      status,
+      message: "connection dropped mid-response",
+    });
+  }
   if (status !== undefined) {
     return new EntraError({
       ...base,

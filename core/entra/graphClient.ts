@@ -82,7 +82,15 @@ class TransportHandler implements Middleware {
       const response = await undiciFetch(url, { ...init, signal, dispatcher: this.agent } as Parameters<
         typeof undiciFetch
       >[1]);
-      context.response = response as unknown as Response;
+      // Read the whole body here: a connection dropped mid-body must surface as a transport failure,
+      // not later as a parse error on a response that looked like a 200.
+      const body = await response.arrayBuffer();
+      const empty = body.byteLength === 0 || [204, 205, 304].includes(response.status);
+      context.response = new Response(empty ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: [...response.headers.entries()],
+      });
     } catch (err) {
       throw transportFailure(err);
     }

@@ -1,8 +1,12 @@
 // A minimal software authenticator for the Entra client's tests: answers Entra's creationOptions with a
 // fresh P-256 credential and a `none` attestation (the emulator's default policy accepts unattested keys).
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { encode } from "cbor-x";
+import { Encoder } from "cbor-x";
 import type { PublicKeyCredentialPayload } from "../../../core/entra/index.js";
+
+// Plain CBOR in shortest form (no record extension, no typed-array tags), as an authenticator writes it.
+const cbor = new Encoder({ useRecords: false, tagUint8Array: false, variableMapSize: true });
+const encode = (value: unknown) => cbor.encode(value);
 
 export interface MadeCredential {
   credentialId: Uint8Array;
@@ -15,12 +19,12 @@ export function makeNoneCredential(options: { publicKey: Record<string, unknown>
   const credentialId = randomBytes(32);
   const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const jwk = publicKey.export({ format: "jwk" }) as { x: string; y: string };
-  const cose = new Map<number, number | Buffer>([
-    [1, 2],
-    [3, -7],
-    [-1, 1],
-    [-2, Buffer.from(jwk.x, "base64url")],
-    [-3, Buffer.from(jwk.y, "base64url")],
+  // COSE_Key {1: 2 (EC2), 3: -7 (ES256), -1: 1 (P-256), -2: x, -3: y}, written out in canonical CBOR.
+  const cose = Buffer.concat([
+    Buffer.from("a50102032620012158 20".replace(" ", ""), "hex"),
+    Buffer.from(jwk.x, "base64url"),
+    Buffer.from("225820", "hex"),
+    Buffer.from(jwk.y, "base64url"),
   ]);
   const idLength = Buffer.alloc(2);
   idLength.writeUInt16BE(credentialId.length);
@@ -31,7 +35,7 @@ export function makeNoneCredential(options: { publicKey: Record<string, unknown>
     Buffer.alloc(16), // AAGUID zero: a software key
     idLength,
     credentialId,
-    Buffer.from(encode(cose)),
+    cose,
   ]);
   const attestationObject = Buffer.from(encode({ fmt: "none", attStmt: {}, authData }));
   const clientDataJSON = Buffer.from(
