@@ -60,6 +60,10 @@ export class KeyAssignment extends pulumi.dynamic.Resource {
   declare readonly generation: pulumi.Output<number>;
   declare readonly userPrincipalName: pulumi.Output<string>;
   declare readonly assignmentId: pulumi.Output<string>;
+  declare readonly objectId: pulumi.Output<string>;
+  declare readonly slot: pulumi.Output<string>;
+  declare readonly taskState: pulumi.Output<string>;
+  declare readonly failure: pulumi.Output<string>;
 
   constructor(name: string, args: KeyAssignmentArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -68,6 +72,8 @@ export class KeyAssignment extends pulumi.dynamic.Resource {
       {
         ...args,
         status: undefined,
+        taskState: undefined,
+        failure: undefined,
         methodId: undefined,
         aaguid: undefined,
         model: undefined,

@@ -61,13 +61,7 @@ export async function registerPasskey(
     credentialId,
     Buffer.from(cose),
   ]);
-  const attestationObject = encodeCanonical(
-    new Map<string, string | Map<string, never> | Uint8Array>([
-      ["fmt", "none"],
-      ["attStmt", new Map()],
-      ["authData", authData],
-    ]),
-  );
+  const attestationObject = encodeCanonical({ fmt: "none", attStmt: {}, authData });
   const clientDataJSON = Buffer.from(
     JSON.stringify({
       type: "webauthn.create",

@@ -1,0 +1,22 @@
+// The Pulumi program (Pulumi.yaml runs its compiled form, dist/index.js): reads the specs, the directory, the
+// task store and the tenant policy, then declares one KeyAssignment per (person, slot) and the stack outputs.
+import * as pulumi from "@pulumi/pulumi";
+import { gatherFleet } from "./providers/fleetData.js";
+import { declareFleet, fleetOptionsFromConfig } from "./providers/fleetDeclaration.js";
+import { providerSettings } from "./providers/providerSettings.js";
+
+export default async function keyfleet() {
+  const config = new pulumi.Config("keyfleet");
+  const get = (key: string) => config.get(key);
+  const options = fleetOptionsFromConfig(get);
+  const data = await gatherFleet(get("specs") || "specs", providerSettings(get));
+  for (const warning of data.preflight.findings.filter((f) => f.severity === "warning")) {
+    pulumi.log.warn(`keyfleet preflight: ${warning.message}`);
+  }
+  if (data.unresolved.length > 0) {
+    pulumi.log.warn(
+      `keyfleet: the directory does not know ${data.unresolved.join(", ")}; their keys are not declared`,
+    );
+  }
+  return declareFleet(data, options);
+}

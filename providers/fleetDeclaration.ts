@@ -1,0 +1,220 @@
+// The Pulumi program's declarations, from data already read (providers/fleetData.ts): the plan and its
+// safety rails, one KeyAssignment per (person, slot), the optional azuread policy resources, and the stack
+// outputs. Kept apart from the reads so that Pulumi's mocks can test the resource graph.
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import type { DesiredAssignment } from "../core/assignment.js";
+import { desiredAssignments } from "../core/assignment.js";
+import type { PreflightReport } from "../core/entra/preflight.js";
+import type { ActualState } from "../core/plan/actual.js";
+import { plan } from "../core/plan/plan.js";
+import { renderDisplayName } from "../core/spec/displayName.js";
+import type { Spec } from "../core/spec/model.js";
+import type { AssignmentInputs } from "./assignmentTypes.js";
+import { KeyAssignment, resourceNameFor } from "./keyAssignment.js";
+
+/** The built-in "Phishing-resistant MFA" authentication strength (FIDO2, Windows Hello, certificate). */
+export const PHISHING_RESISTANT_STRENGTH =
+  "/policies/authenticationStrengthPolicies/00000000-0000-0000-0000-000000000004";
+
+export type ConditionalAccessMode = "off" | "reportOnly" | "enabled";
+
+export interface FleetOptions {
+  /** YYYY-MM-DD (UTC). */
+  today: string;
+  allowMassRevoke: boolean;
+  manageGroup: boolean;
+  conditionalAccess: ConditionalAccessMode;
+  /** "builtin" (phishing-resistant MFA) or "fido2" (an authentication strength allowing FIDO2 keys only). */
+  authenticationStrength: "builtin" | "fido2";
+  groupName: string;
+}
+
+export interface FleetOutputs {
+  assignments: number;
+  counts: pulumi.Output<Record<string, number>>;
+  pending: pulumi.Output<
+    { assignmentId: string; userPrincipalName: string; slot: string; taskState: string; failure: string }[]
+  >;
+  plan: Record<string, number>;
+  unresolved: string[];
+  unmanaged: { report: number; remove: number };
+  preflightWarnings: string[];
+  groupId?: pulumi.Output<string>;
+  conditionalAccessPolicyId?: pulumi.Output<string>;
+}
+
+const DECLARED = new Set(["provision", "wait", "keep", "adopt", "replace"]);
+
+/** The resource inputs for one desired assignment. */
+export function assignmentInputsFor(a: DesiredAssignment): AssignmentInputs {
+  const objectId = a.personId ?? "";
+  return {
+    assignmentId: a.id,
+    objectId,
+    userPrincipalName: a.userPrincipalName ?? objectId,
+    slot: a.slot,
+    profile: {
+      name: a.profile.name,
+      allowedAaguids: [...a.profile.aaguids],
+      allowedModels: [...a.profile.models],
+      pinLength: a.profile.pin.length,
+      forceChangePin: a.profile.pin.forceChange,
+      credProtect: a.profile.credProtect,
+      displayName: renderDisplayName(a.profile.displayName, {
+        slot: a.slot,
+        profile: a.profile.name,
+        upn: a.userPrincipalName ?? "",
+        serial: a.serial ?? "",
+      }),
+    },
+    adopt: a.adopt !== undefined,
+    adoptCriteria: {
+      aaguids: [...(a.adopt?.aaguids ?? [])],
+      displayNameContains: a.adopt?.displayNameContains ?? "",
+      createdBefore: a.adopt?.createdBefore ?? "",
+    },
+  };
+}
+
+export function declareFleet(
+  data: { spec: Spec; actual: ActualState; unresolved: readonly string[]; preflight: PreflightReport },
+  options: FleetOptions,
+): FleetOutputs {
+  const errors = data.preflight.findings.filter((f) => f.severity === "error");
+  if (errors.length > 0) {
+    throw new Error(
+      `keyfleet: the tenant's FIDO2 policy would refuse these keys:\n${errors.map((f) => `  ${f.message}`).join("\n")}`,
+    );
+  }
+  const result = plan(data.spec, data.actual, {
+    today: options.today,
+    allowMassRevoke: options.allowMassRevoke,
+  });
+  if (result.blocked) {
+    throw new Error(
+      `keyfleet: the run stops: ${result.blockedReasons.join("; ")}` +
+        (options.allowMassRevoke
+          ? ""
+          : " (set 'pulumi config set keyfleet:allowMassRevoke true' if this is intended)"),
+    );
+  }
+  // Each key-scope action that keeps or wants a key is a resource; revocations are resources that are no longer
+  // declared (their delete revokes), so the plan's revoke share is the share this run deletes.
+  const wanted = new Set(result.actions.filter((a) => DECLARED.has(a.kind)).map((a) => a.assignmentId));
+  const desired = desiredAssignments(data.spec, data.actual).filter(
+    (a) => a.personId !== undefined && wanted.has(a.id),
+  );
+
+  const resources = desired.map(
+    (a) => new KeyAssignment(resourceNameFor(a.personId ?? "", a.slot), assignmentInputsFor(a)),
+  );
+  const rows = pulumi.all(
+    resources.map((r) =>
+      pulumi.all([r.assignmentId, r.userPrincipalName, r.status, r.objectId, r.slot, r.taskState, r.failure]),
+    ),
+  );
+  const counts = rows.apply((rs) => {
+    const c: Record<string, number> = { pending: 0, active: 0 };
+    for (const [, , status] of rs) c[status] = (c[status] ?? 0) + 1;
+    return c;
+  });
+  const pending = rows.apply((rs) =>
+    rs
+      .filter(([, , status]) => status === "pending")
+      .map(([assignmentId, userPrincipalName, , , slot, taskState, failure]) => ({
+        assignmentId,
+        userPrincipalName,
+        slot,
+        taskState,
+        failure,
+      })),
+  );
+
+  const out: FleetOutputs = {
+    assignments: resources.length,
+    counts,
+    pending,
+    plan: { ...result.summary.counts },
+    unresolved: [...data.unresolved],
+    unmanaged: {
+      report: result.summary.counts["unmanaged-report"],
+      remove: result.summary.counts["unmanaged-remove"],
+    },
+    preflightWarnings: data.preflight.findings.filter((f) => f.severity === "warning").map((f) => f.message),
+  };
+
+  if (options.manageGroup || options.conditionalAccess !== "off") {
+    // People with at least one active key: the policy must never target someone who cannot satisfy it yet.
+    const members = rows.apply((rs) =>
+      [...new Set(rs.filter(([, , s]) => s === "active").map(([, , , objectId]) => objectId))].sort(),
+    );
+    const group = new azuread.Group("keyfleet-provisioned", {
+      displayName: options.groupName,
+      description: "People holding a security key provisioned by Keyfleet",
+      securityEnabled: true,
+      members,
+    });
+    out.groupId = group.objectId;
+    if (options.conditionalAccess !== "off") {
+      const strengthId =
+        options.authenticationStrength === "fido2"
+          ? new azuread.AuthenticationStrengthPolicy("keyfleet-fido2-only", {
+              displayName: "Keyfleet: FIDO2 security keys",
+              description: "Only FIDO2 security keys satisfy this strength",
+              allowedCombinations: ["fido2"],
+            }).id
+          : pulumi.output(PHISHING_RESISTANT_STRENGTH);
+      const policy = new azuread.ConditionalAccessPolicy("keyfleet-phishing-resistant", {
+        displayName: "Keyfleet: phishing-resistant sign-in for key holders",
+        state: options.conditionalAccess === "enabled" ? "enabled" : "enabledForReportingButNotEnforced",
+        conditions: {
+          clientAppTypes: ["all"],
+          applications: { includedApplications: ["All"] },
+          users: { includedGroups: [group.objectId] },
+        },
+        grantControls: { operator: "OR", authenticationStrengthPolicyId: strengthId },
+      });
+      out.conditionalAccessPolicyId = policy.id;
+    }
+  }
+  return out;
+}
+
+/** The program's own settings from `pulumi config` (keys without the `keyfleet:` prefix). */
+export function fleetOptionsFromConfig(
+  get: (key: string) => string | undefined,
+  now = new Date(),
+): FleetOptions {
+  const bool = (key: string) => {
+    const v = get(key);
+    if (v === undefined || v === "") return false;
+    if (/^(true|1|yes)$/i.test(v)) return true;
+    if (/^(false|0|no)$/i.test(v)) return false;
+    throw new Error(`keyfleet:${key} must be true or false, not '${v}'`);
+  };
+  const ca = get("conditionalAccess") ?? "off";
+  const mode: ConditionalAccessMode =
+    ca === "" || /^(false|off)$/i.test(ca)
+      ? "off"
+      : /^(true|reportOnly)$/i.test(ca)
+        ? "reportOnly"
+        : ca === "enabled"
+          ? "enabled"
+          : "off";
+  if (!["", "false", "off", "true", "reportOnly", "enabled"].includes(ca)) {
+    throw new Error(`keyfleet:conditionalAccess must be off, reportOnly (or true) or enabled, not '${ca}'`);
+  }
+  const strength = get("authenticationStrength") ?? "builtin";
+  if (strength !== "builtin" && strength !== "fido2") {
+    throw new Error(`keyfleet:authenticationStrength must be builtin or fido2, not '${strength}'`);
+  }
+  return {
+    today: now.toISOString().slice(0, 10),
+    allowMassRevoke: bool("allowMassRevoke"),
+    manageGroup: bool("manageGroup"),
+    conditionalAccess: mode,
+    authenticationStrength: strength,
+    groupName: get("groupName") || "Keyfleet key holders",
+  };
+}
