@@ -68,6 +68,42 @@ function verifySignature(cose: CborMap, data: Uint8Array, signature: Uint8Array)
   return v.verify({ key: JSON.parse(cosePem(cose)), format: "jwk" }, signature);
 }
 
+describe("virtual authenticator: getInfo", () => {
+  it("should describe a CTAP 2.1 key with its AAGUID, options, protocols, PIN policy and free slots", async () => {
+    const { client } = await setup({ maxDiscoverableCredentials: 5, firmwareVersion: 0x020304 });
+    const info = await client.getInfo();
+    expect(info.get(1)).toEqual(["FIDO_2_0", "FIDO_2_1_PRE", "FIDO_2_1"]);
+    expect(info.get(2)).toEqual(["credProtect", "hmac-secret"]);
+    expect(Buffer.from(info.get(3) as Uint8Array).toString("hex")).toBe("6b6579666c6565742d7669727475616c");
+    expect(Object.fromEntries(info.get(4) as CborMap)).toMatchObject({
+      rk: true,
+      up: true,
+      plat: false,
+      clientPin: false,
+      pinUvAuthToken: true,
+      credMgmt: true,
+      authnrCfg: true,
+      setMinPINLength: true,
+      makeCredUvNotRqd: false,
+    });
+    expect(info.get(5)).toBe(2048);
+    expect(info.get(6)).toEqual([2, 1]);
+    expect(info.get(0x0a)).toEqual([
+      new Map<string, CborValue>([
+        ["alg", -7],
+        ["type", "public-key"],
+      ]),
+    ]);
+    expect(info.get(0x0c)).toBe(false);
+    expect(info.get(0x0d)).toBe(4);
+    expect(info.get(0x0e)).toBe(0x020304);
+    expect(info.get(0x14)).toBe(5);
+    await client.setPin(PIN);
+    await makeCredential(client);
+    expect((await client.getInfo()).get(0x14)).toBe(4);
+  });
+});
+
 describe("virtual authenticator: clientPIN", () => {
   it("should report no PIN, then take one and report it set", async () => {
     const { client } = await setup();

@@ -49,6 +49,17 @@ function errorOf(r: Uint8Array | undefined): number | undefined {
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** Waits until a reply satisfies `test` (polling, so the suite asserts behaviour, not timing). */
+async function replyMatching(test: (r: Uint8Array) => boolean, limitMs = 5000): Promise<Uint8Array> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const found = replies.find(test);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error("no matching reply");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 afterEach(() => {
   for (const d of devices) d.reset();
   devices = [];
@@ -135,8 +146,7 @@ describe("CtaphidDevice", () => {
     const d = device(undefined, 20);
     const cid = init(d);
     d.receive(report([...u32(cid), 0x81, 0, 100]), sink);
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(errorOf(replies[0])).toBe(0x05);
+    expect(errorOf(await replyMatching((r) => r[4] === 0xbf))).toBe(0x05);
   });
 
   it("should answer a short report with ERR_INVALID_LEN and ignore a stray continuation", () => {
@@ -157,11 +167,9 @@ describe("CtaphidDevice", () => {
     );
     const cid = init(d);
     d.receive(report([...u32(cid), 0x90, 0, 1, 0x01]), sink);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(replies.some((r) => r[4] === 0xbb && r[7] === 2)).toBe(true);
+    await replyMatching((r) => r[4] === 0xbb && r[7] === 2);
     d.receive(report([...u32(cid), 0x91, 0, 0]), sink);
-    await tick();
-    const last = replies.at(-1)!;
+    const last = await replyMatching((r) => r[4] === 0x90);
     expect(last[4]).toBe(0x90);
     expect(last[7]).toBe(0x2d);
   });
@@ -172,8 +180,7 @@ describe("CtaphidDevice", () => {
     });
     const cid = init(d);
     d.receive(report([...u32(cid), 0x90, 0, 1, 0x04]), sink);
-    await tick();
-    expect(replies[0]![7]).toBe(0x7f);
+    expect((await replyMatching((r) => r[4] === 0x90))[7]).toBe(0x7f);
   });
 
   it("should survive arbitrary hostile reports and keep answering", async () => {
