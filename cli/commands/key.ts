@@ -1,7 +1,154 @@
-// `keyfleet key`: Inspect, test and reset FIDO2 keys plugged into this machine.
+// `keyfleet key`: inspect, test and reset FIDO2 keys plugged into this machine or served over UDP.
+// Flags become options objects here; the CTAP work lives in station/keyCommands, loaded lazily.
 import type { Command } from "commander";
-import { registerPlanned } from "../exit.js";
+import { action, ExitCode, printJson, UsageError } from "../exit.js";
+
+interface DeviceFlags {
+  device: string;
+  localPort?: string;
+  json?: boolean;
+}
+
+const deviceHelp = "HID path from 'keyfleet key list', or udp:host:port for a simulator or virtual key";
+
+function withDevice(cmd: Command): Command {
+  return cmd
+    .requiredOption("--device <D>", deviceHelp)
+    .option("--local-port <port>", "UDP only: local port for replies (default 7112; 0 for any free port)")
+    .option("--json", "machine-readable output");
+}
+
+function openOpts(flags: DeviceFlags): { udpLocalPort?: number } {
+  if (flags.localPort === undefined) return {};
+  const port = Number(flags.localPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError("--local-port must be 0 to 65535");
+  return { udpLocalPort: port };
+}
+
+const say = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
 
 export function registerKey(program: Command): void {
-  registerPlanned(program, "key", "Inspect, test and reset FIDO2 keys plugged into this machine", "issue 6");
+  const key = program
+    .command("key")
+    .description("Inspect, test and reset FIDO2 keys plugged into this machine");
+
+  key
+    .command("list")
+    .description("List plugged FIDO keys: path, vendor, product, AAGUID, model")
+    .option("--json", "machine-readable output")
+    .action(
+      action(async (flags: { json?: boolean }) => {
+        const { listKeys } = await import("../../station/keyCommands/keyList.js");
+        const keys = await listKeys();
+        if (flags.json) printJson(keys);
+        else if (keys.length === 0) process.stdout.write("No FIDO keys found.\n");
+        else {
+          for (const k of keys) {
+            const what = [k.manufacturer, k.model].filter(Boolean).join(" ") || "unknown model";
+            process.stdout.write(
+              `${k.path}  ${k.vendorId}:${k.productId}  ${k.aaguid ?? `(${k.error ?? "no AAGUID"})`}  ${what}\n`,
+            );
+          }
+        }
+        return ExitCode.Ok;
+      }),
+    );
+
+  withDevice(
+    key
+      .command("info")
+      .description("Show a key's getInfo in plain words: versions, PIN, protocols, features"),
+  ).action(
+    action(async (flags: DeviceFlags) => {
+      const { openKeySession } = await import("../../station/keyCommands/session.js");
+      const { describeKey, formatKeyInfo } = await import("../../station/keyCommands/keyInfo.js");
+      const session = await openKeySession(flags.device, openOpts(flags));
+      try {
+        const report = await describeKey(session);
+        if (flags.json) printJson(report);
+        else process.stdout.write(`${formatKeyInfo(report).join("\n")}\n`);
+        return ExitCode.Ok;
+      } finally {
+        await session.close();
+      }
+    }),
+  );
+
+  withDevice(
+    key
+      .command("test")
+      .description(
+        "Run a throwaway registration and sign-in on a test relying party and verify the signature",
+      )
+      .option("--pin <P>", "the key's PIN, or the PIN to set when the key has none (or env KEYFLEET_KEY_PIN)")
+      .option("--rp-id <id>", "test relying party", "keyfleet.test"),
+  ).action(
+    action(async (flags: DeviceFlags & { pin?: string; rpId: string }) => {
+      const pin = flags.pin ?? process.env.KEYFLEET_KEY_PIN;
+      if (pin === undefined) throw new UsageError("give the key's PIN with --pin (or KEYFLEET_KEY_PIN)");
+      const { openKeySession, touchPrompt } = await import("../../station/keyCommands/session.js");
+      const { testKey } = await import("../../station/keyCommands/keyTest.js");
+      const session = await openKeySession(flags.device, openOpts(flags));
+      try {
+        const report = await testKey(session, { pin, rpId: flags.rpId, onKeepalive: touchPrompt(say) });
+        if (flags.json) printJson(report);
+        else {
+          if (report.pinSetNow) process.stdout.write("PIN set (the key had none).\n");
+          process.stdout.write(
+            `Key test passed on ${report.rpId}: ${report.fmt} attestation, algorithm ${report.alg}, ` +
+              `user verified: ${report.userVerified ? "yes" : "no"}, assertion signature valid.\nAAGUID ${report.aaguid}\n`,
+          );
+        }
+        return ExitCode.Ok;
+      } finally {
+        await session.close();
+      }
+    }),
+  );
+
+  withDevice(
+    key
+      .command("reset")
+      .description("Erase every credential and the PIN on a key (asks for confirmation)")
+      .option("--yes", "do not ask for confirmation"),
+  ).action(
+    action(async (flags: DeviceFlags & { yes?: boolean }) => {
+      const { RESET_WARNING, resetKey } = await import("../../station/keyCommands/keyReset.js");
+      for (const line of RESET_WARNING) say(line);
+      if (!flags.yes) {
+        const answer = await ask(`Type 'reset' to erase the key at ${flags.device}: `);
+        if (answer.trim() !== "reset") throw new UsageError("not confirmed: the key was left as it was");
+      }
+      const { openKeySession, touchPrompt } = await import("../../station/keyCommands/session.js");
+      const session = await openKeySession(flags.device, openOpts(flags));
+      try {
+        await resetKey(session, { onKeepalive: touchPrompt(say) });
+      } finally {
+        await session.close();
+      }
+      if (flags.json) printJson({ device: flags.device, reset: true });
+      else process.stdout.write("The key was reset: no credentials, no PIN.\n");
+      return ExitCode.Ok;
+    }),
+  );
+}
+
+async function ask(question: string): Promise<string> {
+  const { createInterface } = await import("node:readline");
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+  process.stderr.write(question);
+  return new Promise((resolve) => {
+    let answered = false;
+    rl.once("line", (line) => {
+      answered = true;
+      rl.close();
+      resolve(line);
+    });
+    rl.once("close", () => {
+      if (!answered) resolve("");
+    });
+  });
 }

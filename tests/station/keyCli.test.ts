@@ -1,0 +1,95 @@
+// `keyfleet key …` as an operator runs it, against the virtual key served over UDP from this process.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startVirtualKeyUdp, type VirtualKeyUdpServer } from "../../station/virtual/udpServer.js";
+import { runCli } from "../support/cli.js";
+
+const PIN = "cli-pin-31415";
+
+describe("keyfleet key", () => {
+  let server: VirtualKeyUdpServer;
+  let device: string;
+  beforeAll(async () => {
+    server = await startVirtualKeyUdp({ port: 0, resetWindowMs: 60_000 });
+    device = `udp:127.0.0.1:${server.address.port}`;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  const dev = (): string[] => ["--device", device, "--local-port", "0"];
+
+  it("should describe a fresh key in plain words and as JSON", async () => {
+    const text = await runCli(["key", "info", ...dev()]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/PIN set:\s+no/);
+    expect(text.stdout).toContain("FIDO_2_1");
+    const json = await runCli(["key", "info", ...dev(), "--json"]);
+    const report = JSON.parse(json.stdout) as { pinSet: boolean; pinProtocols: number[]; aaguid: string };
+    expect(report.pinSet).toBe(false);
+    expect(report.pinProtocols).toEqual(expect.arrayContaining([1, 2]));
+    expect(report.aaguid).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("should refuse to test without a PIN, changing nothing", async () => {
+    const r = await runCli(["key", "test", ...dev()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--pin");
+  });
+
+  it("should set the PIN on a key that has none, run the test ceremony, and never print the PIN", async () => {
+    const r = await runCli(["key", "test", ...dev(), "--pin", PIN, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      pinSetNow: boolean;
+      signatureValid: boolean;
+      userVerified: boolean;
+      rpId: string;
+    };
+    expect(report).toMatchObject({
+      pinSetNow: true,
+      signatureValid: true,
+      userVerified: true,
+      rpId: "keyfleet.test",
+    });
+    expect(r.stdout + r.stderr).not.toContain(PIN);
+    const again = await runCli(["key", "test", ...dev(), "--pin", PIN]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain("Key test passed");
+    const info = await runCli(["key", "info", ...dev(), "--json"]);
+    expect(JSON.parse(info.stdout)).toMatchObject({ pinSet: true, pinRetries: 8 });
+  });
+
+  it("should report a wrong PIN in plain words without echoing it", async () => {
+    const r = await runCli(["key", "test", ...dev(), "--pin", "wrong-pin-999"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("wrong PIN");
+    expect(r.stderr).not.toContain("wrong-pin-999");
+  });
+
+  it("should leave the key alone when the reset is not confirmed", async () => {
+    const r = await runCli(["key", "reset", ...dev()], { input: "no\n" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("plug it back in");
+    const info = await runCli(["key", "info", ...dev(), "--json"]);
+    expect(JSON.parse(info.stdout).pinSet).toBe(true);
+  });
+
+  it("should reset the key after confirmation", async () => {
+    const r = await runCli(["key", "reset", ...dev()], { input: "reset\n" });
+    expect(r.code, r.stderr).toBe(0);
+    const info = await runCli(["key", "info", ...dev(), "--json"]);
+    expect(JSON.parse(info.stdout).pinSet).toBe(false);
+  });
+
+  it("should reject a bad device string and a bad local port as bad input", async () => {
+    expect((await runCli(["key", "info", "--device", "udp:nowhere:99999", "--local-port", "0"])).code).toBe(
+      2,
+    );
+    expect((await runCli(["key", "info", ...dev().slice(0, 2), "--local-port", "x"])).code).toBe(2);
+  });
+
+  it("should list plugged keys as JSON (none on this machine is fine)", async () => {
+    const r = await runCli(["key", "list", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
+  });
+});
