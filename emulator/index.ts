@@ -92,7 +92,19 @@ export const defaultAppPermissions = [
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
   const tempDir = opts.dataDir ? undefined : mkdtempSync(join(tmpdir(), "keyfleet-emulator-"));
-  const dataDir = opts.dataDir ?? (tempDir as string);
+  try {
+    return await start(opts, opts.dataDir ?? (tempDir as string), tempDir);
+  } catch (err) {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function start(
+  opts: EmulatorOptions,
+  dataDir: string,
+  tempDir: string | undefined,
+): Promise<RunningEmulator> {
   const [identity, certs] = [await ensureIdentity(dataDir), await ensureCertificates(dataDir)];
   let seed = loadTenantSeed(opts.tenant);
   if (opts.synthetic && opts.synthetic > 0) seed = addSyntheticUsers(seed, opts.synthetic, opts.seed ?? 1);

@@ -71,6 +71,7 @@ export interface CreationOptionsJson {
   rp: { id: string; name: string };
   user: { id: string; name: string; displayName: string };
   pubKeyCredParams: { type: string; alg: number }[];
+  excludeCredentials?: { id: string; type: string; transports: string[] }[];
 }
 
 export interface MakeOptions {
