@@ -14,4 +14,5 @@ export type {
 export { ActualStateError, parseActualState, TASK_STATES } from "./actual.js";
 export type { Plan, PlanOptions, PlanSummary } from "./plan.js";
 export { fits, plan } from "./plan.js";
+export { formatPlanSummary, formatPlanTable } from "./report.js";
 export { simulatePlan } from "./simulate.js";

@@ -8,3 +8,5 @@ export { loadSpecDir, loadSpecFiles, readSpec } from "./load.js";
 export type * from "./model.js";
 export { DEFAULT_POLICY, personKey } from "./model.js";
 export { API_VERSION, DISPLAY_NAME_MAX, DOCUMENT_KINDS, MAX_KEYS, specJsonSchema } from "./schema.js";
+export type { SpecSummary } from "./summary.js";
+export { formatSummary, summariseSpec } from "./summary.js";

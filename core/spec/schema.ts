@@ -150,6 +150,7 @@ const personFields = {
   slots: Type.Optional(
     Type.Record(Type.String({ pattern: SLOT_PATTERN }), SlotSchema, {
       description: "Named key slots such as primary and backup",
+      additionalProperties: false,
     }),
   ),
   keys: Type.Optional(

@@ -72,7 +72,7 @@ export function checkSpec(draft: SpecDraft, issueAt: IssueAt, issues: SpecIssue[
       else byId.set(person.objectId, p.objectIdRef);
     }
     if (p.keysProfile) checkProfile(p.keysProfile.name, p.keysProfile.ref);
-    for (const s of p.keysProfile ? [] : p.slots) {
+    for (const s of p.keysProfile ? [] : sortedBySource(p.slots, (x) => x.slot.source)) {
       const profile = checkProfile(s.slot.profile, s.profileRef);
       if (profile && s.slot.adopt && s.adoptAaguidsRef && profile.aaguids.length > 0) {
         const outside = s.slot.adopt.aaguids.filter((a) => !profile.aaguids.includes(a));

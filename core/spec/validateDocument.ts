@@ -126,6 +126,7 @@ function mapErrors(
       const what = where || "document";
       if (h.errorMessage) message = `${what} ${h.errorMessage}`;
       else if (e.keyword === "pattern" && h.patternErrorMessage) message = `${what} ${h.patternErrorMessage}`;
+      else if (e.keyword === "type" && h.patternErrorMessage) message = `${what} ${h.patternErrorMessage}`;
       else if (e.keyword === "type") message = `${what} must be ${article(String(e.params.type))}`;
       else if (e.keyword === "const") message = `${what} must be ${JSON.stringify(e.params.allowedValue)}`;
       else message = `${what} ${e.message ?? "is invalid"}`;
