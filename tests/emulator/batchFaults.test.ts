@@ -87,7 +87,9 @@ describe("$batch", () => {
     expect(r.responses.filter((x) => x.status === 200)).toHaveLength(19);
     const missing = r.responses.find((x) => x.id === "20");
     expect(missing?.status).toBe(404);
-    expect((missing?.body as { error: { code: string } }).error.code).toBe("Request_ResourceNotFound");
+    expect((missing?.body as { error?: { code: string } } | undefined)?.error?.code).toBe(
+      "Request_ResourceNotFound",
+    );
   });
 
   it("should refuse 21 requests, duplicate ids and a body without Content-Type with 400", async () => {
@@ -161,7 +163,9 @@ describe("$batch", () => {
     const throttled = r.responses.filter((x) => x.status === 429);
     expect(throttled).toHaveLength(3);
     expect(Number(throttled[0]?.headers["Retry-After"])).toBeGreaterThan(0);
-    expect((throttled[0]?.body as { error: { code: string } }).error.code).toBe("TooManyRequests");
+    expect((throttled[0]?.body as { error?: { code: string } } | undefined)?.error?.code).toBe(
+      "TooManyRequests",
+    );
   });
 });
 
