@@ -4,6 +4,7 @@
 //   azure-table:<https endpoint>       with an @azure/identity TokenCredential (DefaultAzureCredential
 //                                      unless one is passed) or a table SAS token (options.azure.sas)
 // KEYFLEET_TASK_STORE overrides the default; an explicit location overrides both.
+import { existsSync } from "node:fs";
 import type { TokenCredential } from "@azure/identity";
 import { TaskStoreError } from "./errors.js";
 import type { TaskStore, TaskStoreOptions } from "./store.js";
@@ -59,6 +60,17 @@ export function resolveStoreLocation(
     "bad-config",
     `unknown task store '${redactLocation(raw)}': use sqlite:<path> or azure-table:<connection string|endpoint>`,
   );
+}
+
+/** For read-only commands: refuses a SQLite path that does not exist (rather than creating a store). */
+export function requireExistingStore(location: string | undefined): void {
+  const loc = resolveStoreLocation(location);
+  if (loc.kind === "sqlite" && loc.path !== ":memory:" && !existsSync(loc.path)) {
+    throw new TaskStoreError(
+      "bad-config",
+      `no task store at ${loc.path} (set --store or KEYFLEET_TASK_STORE)`,
+    );
+  }
 }
 
 /** A location safe to print: account keys and signatures removed. */
