@@ -1,0 +1,138 @@
+// Task store throughput on both backends: raising (signing included), claiming, the full claim →
+// registering → done lifecycle with 8 station processes, and appending audit records.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openRecordStore } from "../core/records/openRecordStore.js";
+import { generateSigningKey } from "../core/signing/ed25519.js";
+import { type OpenTaskStoreOptions, openTaskStore } from "../core/tasks/openTaskStore.js";
+import { startAzuriteTable } from "../tests/support/azurite.js";
+import { sampleRaise } from "../tests/tasks/sampleTasks.js";
+import { startWorker } from "../tests/tasks/workers.js";
+import { measure, printTable } from "./table.js";
+
+const key = generateSigningKey();
+
+interface Target {
+  name: string;
+  n: number;
+  racers: number;
+  /** KEYFLEET_SQLITE_SYNC for this target (the worker processes inherit it). */
+  sync?: string;
+  location: () => { location: string; opts: OpenTaskStoreOptions };
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "keyfleet-bench-"));
+  const azurite = await startAzuriteTable();
+  let counter = 0;
+  const targets: Target[] = [
+    {
+      name: "sqlite (WAL, FULL)",
+      n: 2000,
+      racers: 1000,
+      location: () => ({ location: `sqlite:${join(dir, `b${++counter}.db`)}`, opts: {} }),
+    },
+    {
+      name: "sqlite (WAL, NORMAL)",
+      n: 2000,
+      racers: 1000,
+      sync: "NORMAL",
+      location: () => ({ location: `sqlite:${join(dir, `b${++counter}.db`)}`, opts: {} }),
+    },
+    {
+      name: "azure-table (Azurite)",
+      n: 300,
+      racers: 200,
+      location: () => ({
+        location: `azure-table:${azurite.connectionString}`,
+        opts: { azure: { tablePrefix: `bench${++counter}x` } },
+      }),
+    },
+  ];
+  const rows: (string | number)[][] = [];
+  try {
+    for (const target of targets) {
+      if (target.sync) process.env.KEYFLEET_SQLITE_SYNC = target.sync;
+      else delete process.env.KEYFLEET_SQLITE_SYNC;
+      const ref = target.location();
+      const store = await openTaskStore(ref.location, ref.opts);
+      const raise = await measure(async () => {
+        for (let i = 0; i < target.n; i++) await store.raise(sampleRaise(i), key);
+      });
+      rows.push([
+        target.name,
+        "raise (signed), 1 process",
+        target.n,
+        raise.ms / 1000,
+        (target.n * 1000) / raise.ms,
+      ]);
+      const again = await measure(async () => {
+        for (let i = 0; i < target.n; i++) await store.raise(sampleRaise(i), key);
+      });
+      rows.push([
+        target.name,
+        "raise again (idempotent no-op)",
+        target.n,
+        again.ms / 1000,
+        (target.n * 1000) / again.ms,
+      ]);
+      const claim = await measure(async () => {
+        let c = 0;
+        while (await store.claimNext({ stationId: "bench", leaseMs: 600_000 })) c++;
+        return c;
+      });
+      rows.push([
+        target.name,
+        "claimNext, 1 process",
+        claim.result,
+        claim.ms / 1000,
+        (claim.result * 1000) / claim.ms,
+      ]);
+      await store.close();
+
+      const raceRef = target.location();
+      const raceStore = await openTaskStore(raceRef.location, raceRef.opts);
+      for (let i = 0; i < target.racers; i++) await raceStore.raise(sampleRaise(i), key);
+      await raceStore.close();
+      const race = await measure(async () => {
+        const workers = Array.from({ length: 8 }, (_, i) => startWorker(raceRef, `bench-${i}`, 600_000));
+        await Promise.all(workers.map((w) => w.exited));
+        return workers.reduce((s, w) => s + w.lines.length, 0);
+      });
+      rows.push([
+        target.name,
+        "claim+registering+done, 8 processes (incl. start-up)",
+        race.result,
+        race.ms / 1000,
+        (race.result * 1000) / race.ms,
+      ]);
+
+      const logRef = target.location();
+      const log = await openRecordStore(logRef.location, { ...logRef.opts, signer: key });
+      const records = Math.min(target.n, 500);
+      const append = await measure(async () => {
+        for (let i = 0; i < records; i++) {
+          await log.append({
+            action: "claim",
+            actor: { role: "station", stationId: "bench" },
+            subject: { taskId: String(i) },
+          });
+        }
+      });
+      rows.push([
+        target.name,
+        "record append (signed, chained)",
+        records,
+        append.ms / 1000,
+        (records * 1000) / append.ms,
+      ]);
+      await log.close();
+    }
+  } finally {
+    delete process.env.KEYFLEET_SQLITE_SYNC;
+    await azurite.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  printTable(["backend", "operation", "count", "seconds", "per second"], rows);
+}
