@@ -24,7 +24,9 @@ async function appToken(emu: RunningEmulator, dispatcher: Agent): Promise<string
 }
 
 /** Runs op from `concurrency` workers for `seconds`; returns operations per second and failures. */
-async function load(op: (i: number) => Promise<boolean>): Promise<{ perSecond: number; failures: number; count: number }> {
+async function load(
+  op: (i: number) => Promise<boolean>,
+): Promise<{ perSecond: number; failures: number; count: number }> {
   const end = performance.now() + seconds * 1000;
   let count = 0;
   let failures = 0;
@@ -45,33 +47,70 @@ export async function run(): Promise<void> {
   await emu.admin.setThrottle(null);
   const token = await appToken(emu, dispatcher);
   const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-  const users = ((await (await fetch(`${emu.url}/v1.0/users?$top=999&$select=id`, { headers, dispatcher })).json()) as {
-    value: { id: string }[];
-  }).value.map((u) => u.id);
+  const users = (
+    (await (await fetch(`${emu.url}/v1.0/users?$top=999&$select=id`, { headers, dispatcher })).json()) as {
+      value: { id: string }[];
+    }
+  ).value.map((u) => u.id);
   const user = (i: number) => users[i % users.length] as string;
   const rows: (string | number)[][] = [];
   try {
     const list = await load(async (i) => {
-      const r = await fetch(`${emu.url}/v1.0/users/${user(i)}/authentication/fido2Methods`, { headers, dispatcher });
+      const r = await fetch(`${emu.url}/v1.0/users/${user(i)}/authentication/fido2Methods`, {
+        headers,
+        dispatcher,
+      });
       await r.arrayBuffer();
       return r.status === 200;
     });
-    rows.push(["GET fido2Methods (list)", list.count, Math.round(list.perSecond), Math.round(list.perSecond), list.failures]);
+    rows.push([
+      "GET fido2Methods (list)",
+      list.count,
+      Math.round(list.perSecond),
+      Math.round(list.perSecond),
+      list.failures,
+    ]);
 
     const batch = await load(async (i) => {
-      const requests = Array.from({ length: 20 }, (_, k) => ({ id: String(k), method: "GET", url: `/users/${user(i * 20 + k)}/authentication/fido2Methods` }));
-      const r = await fetch(`${emu.url}/v1.0/$batch`, { method: "POST", headers, dispatcher, body: JSON.stringify({ requests }) });
+      const requests = Array.from({ length: 20 }, (_, k) => ({
+        id: String(k),
+        method: "GET",
+        url: `/users/${user(i * 20 + k)}/authentication/fido2Methods`,
+      }));
+      const r = await fetch(`${emu.url}/v1.0/$batch`, {
+        method: "POST",
+        headers,
+        dispatcher,
+        body: JSON.stringify({ requests }),
+      });
       const body = (await r.json()) as { responses: { status: number }[] };
       return r.status === 200 && body.responses.every((x) => x.status === 200);
     });
-    rows.push(["POST $batch (20 lists)", batch.count, Math.round(batch.perSecond), Math.round(batch.perSecond * 20), batch.failures]);
+    rows.push([
+      "POST $batch (20 lists)",
+      batch.count,
+      Math.round(batch.perSecond),
+      Math.round(batch.perSecond * 20),
+      batch.failures,
+    ]);
 
     const registration = await load(async (i) => {
       const u = user(i);
-      const o = await fetch(`${emu.url}/v1.0/users/${u}/authentication/fido2Methods/creationOptions`, { headers, dispatcher });
+      const o = await fetch(`${emu.url}/v1.0/users/${u}/authentication/fido2Methods/creationOptions`, {
+        headers,
+        dispatcher,
+      });
       const opts = ((await o.json()) as { publicKey: CreationOptionsJson }).publicKey;
-      const reg = makeRegistration(opts, { attestation: "packed-self", aaguid: "2fc0579f-8113-47ea-b116-555a8db9202a" });
-      const r = await fetch(`${emu.url}/v1.0/users/${u}/authentication/fido2Methods`, { method: "POST", headers, dispatcher, body: JSON.stringify(reg.body) });
+      const reg = makeRegistration(opts, {
+        attestation: "packed-self",
+        aaguid: "2fc0579f-8113-47ea-b116-555a8db9202a",
+      });
+      const r = await fetch(`${emu.url}/v1.0/users/${u}/authentication/fido2Methods`, {
+        method: "POST",
+        headers,
+        dispatcher,
+        body: JSON.stringify(reg.body),
+      });
       await r.arrayBuffer();
       return r.status === 201;
     });
@@ -86,8 +125,13 @@ export async function run(): Promise<void> {
     await dispatcher.close();
     await emu.stop();
   }
-  process.stdout.write(`Loopback HTTPS, ${concurrency} concurrent clients, ${seconds} s each, in-memory state, throttling off.\n\n`);
-  printTable(["operation", "operations", "operations/s", "HTTP requests/s (incl. batch items)", "failures"], rows);
+  process.stdout.write(
+    `Loopback HTTPS, ${concurrency} concurrent clients, ${seconds} s each, in-memory state, throttling off.\n\n`,
+  );
+  printTable(
+    ["operation", "operations", "operations/s", "HTTP requests/s (incl. batch items)", "failures"],
+    rows,
+  );
 
   const before = process.memoryUsage();
   const big = await measure(async () => {
@@ -97,10 +141,15 @@ export async function run(): Promise<void> {
     const h = { Authorization: `Bearer ${t}` };
     const page = await fetch(`${e.url}/v1.0/users?$top=999`, { headers: h, dispatcher: d });
     await page.arrayBuffer();
-    const all = ((await (await fetch(`${e.url}/v1.0/groups?$top=999`, { headers: h, dispatcher: d })).json()) as {
-      value: { id: string; displayName: string }[];
-    }).value.find((g) => g.displayName === "Synthetic All Staff");
-    const members = await fetch(`${e.url}/v1.0/groups/${all?.id}/transitiveMembers?$top=999`, { headers: h, dispatcher: d });
+    const all = (
+      (await (await fetch(`${e.url}/v1.0/groups?$top=999`, { headers: h, dispatcher: d })).json()) as {
+        value: { id: string; displayName: string }[];
+      }
+    ).value.find((g) => g.displayName === "Synthetic All Staff");
+    const members = await fetch(`${e.url}/v1.0/groups/${all?.id}/transitiveMembers?$top=999`, {
+      headers: h,
+      dispatcher: d,
+    });
     await members.arrayBuffer();
     const m = process.memoryUsage();
     await d.close();
