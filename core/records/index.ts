@@ -1,0 +1,16 @@
+// The audit records' public surface.
+export { advanceAnchor, defaultAnchorPath, type RecordAnchor, readAnchor } from "./anchor.js";
+export { type AuditContext, AuditedTaskStore } from "./auditedTaskStore.js";
+export type {
+  AuditRecord,
+  RecordAction,
+  RecordActor,
+  RecordDraft,
+  RecordQuery,
+  RecordSubject,
+} from "./model.js";
+export { RECORD_ACTIONS } from "./model.js";
+export { type OpenRecordStoreOptions, openRecordStore } from "./openRecordStore.js";
+export { toCsv, toJsonLines } from "./recordExport.js";
+export type { RecordStore } from "./recordStore.js";
+export { type ChainReport, type TamperFinding, type TamperKind, verifyChain } from "./verifyChain.js";
