@@ -30,6 +30,7 @@ export interface CtapHidInfo {
 }
 
 const DRAIN_AFTER_CANCEL_MS = 300;
+const FLUSH_QUIET_MS = 30;
 
 export class CtapHidDevice implements CtapDevice {
   private queue: Promise<unknown> = Promise.resolve();
@@ -113,8 +114,9 @@ export class CtapHidDevice implements CtapDevice {
             backoff = Math.min(backoff * 2, 1000);
             continue;
           }
-          if (TransportError.isInstance(e) && deadline.expired && this.info.cid !== BROADCAST_CID) {
-            await this.cancelAndDrain();
+          if (TransportError.isInstance(e) && this.info.cid !== BROADCAST_CID) {
+            if (deadline.expired) await this.cancelAndDrain();
+            else if (e.kind === "framing") await this.flush();
           }
           throw e;
         }
@@ -185,6 +187,23 @@ export class CtapHidDevice implements CtapDevice {
       throw new TransportError("io", "reading from the key failed", { cause: e });
     }
     return parsePacket(report);
+  }
+
+  /**
+   * After a framing fault: discard whatever the broken reply still has in flight, until the line has
+   * been quiet for a moment, so the next call starts from a clean report stream.
+   */
+  private async flush(): Promise<void> {
+    for (let i = 0; i < 256; i++) {
+      const quiet = new Deadline(FLUSH_QUIET_MS);
+      try {
+        await this.readPacket(quiet);
+      } catch {
+        return;
+      } finally {
+        quiet.dispose();
+      }
+    }
   }
 
   /**

@@ -158,3 +158,22 @@ describe("CtapHidDevice", () => {
     await expectTransport(dev.call(0x10, Uint8Array.of(4)), "io");
   });
 });
+
+describe("CtapHidDevice after a framing fault", () => {
+  it("should discard the rest of a broken reply so the next call reads only its own", async () => {
+    let calls = 0;
+    const { dev } = await open((_r, c) => {
+      calls++;
+      if (calls === 1) {
+        // A reply to another command, followed by continuation packets of it.
+        c.push(report(CID, "83 0080 00"));
+        c.push(report(CID, "00 00"));
+        c.push(report(CID, "01 00"));
+      } else {
+        c.push(report(CID, "90 0001 00"));
+      }
+    });
+    await expectTransport(dev.call(0x10, Uint8Array.of(4)), "framing");
+    expect(hex(await dev.call(0x10, Uint8Array.of(4), { timeoutMs: 500 }))).toBe("00");
+  });
+});
