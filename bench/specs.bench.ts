@@ -1,9 +1,10 @@
 // Validate + plan at organisation scale: 100,000 generated people, one spec file per department
 // (~50 departments), three group assignments, and a synthetic actual state in which about half the
 // keys are already registered. Prints time and peak memory per phase.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { LineCounter, parseAllDocuments } from "yaml";
 import { type ActualState, parseActualState, plan, type TaskFact } from "../core/plan/index.js";
 import { loadSpecDir } from "../core/spec/index.js";
 import { measure, printTable } from "./table.js";
@@ -101,6 +102,15 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "kf-bench-specs-"));
   try {
     const gen = await measure(() => writeSpecs(dir));
+    const yamlOnly = await measure(async () => {
+      let docs = 0;
+      for (const f of readdirSync(join(dir, "people"))) {
+        docs += parseAllDocuments(readFileSync(join(dir, "people", f), "utf8"), {
+          lineCounter: new LineCounter(),
+        }).length;
+      }
+      return docs;
+    });
     const validate = await measure(() => loadSpecDir(dir));
     if (!validate.result.ok)
       throw new Error(`generated spec is invalid: ${validate.result.issues[0]?.message}`);
@@ -120,6 +130,13 @@ export async function run(): Promise<void> {
           gen.ms,
           gen.peakRssMiB,
           gen.peakHeapMiB,
+        ],
+        [
+          "YAML parsing alone (yaml library)",
+          `${yamlOnly.result} documents`,
+          yamlOnly.ms,
+          yamlOnly.peakRssMiB,
+          yamlOnly.peakHeapMiB,
         ],
         [
           "validate (load + schema + checks)",

@@ -262,7 +262,7 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
     }
   }
 
-  actions.sort(compareActions);
+  sortActions(actions);
   const counts = Object.fromEntries(ACTION_KINDS.map((k) => [k, 0])) as Record<ActionKind, number>;
   let revocations = 0;
   for (const a of actions) {
@@ -379,16 +379,16 @@ function groupTasks(tasks: readonly TaskFact[]): Map<string, TaskFact[]> {
   return out;
 }
 
-const SCOPE_ORDER = { key: 0, credential: 1 } as const;
-
-function compareActions(x: Action, y: Action): number {
-  const kx = `${x.userPrincipalName ?? x.personId ?? ""}\u0000${x.slot ?? "\uffff"}`;
-  const ky = `${y.userPrincipalName ?? y.personId ?? ""}\u0000${y.slot ?? "\uffff"}`;
-  if (kx !== ky) return kx < ky ? -1 : 1;
-  if (x.scope !== y.scope) return SCOPE_ORDER[x.scope] - SCOPE_ORDER[y.scope];
-  const ix = `${x.kind}\u0000${"methodId" in x ? x.methodId : ""}`;
-  const iy = `${y.kind}\u0000${"methodId" in y ? y.methodId : ""}`;
-  return ix < iy ? -1 : ix > iy ? 1 : 0;
+/** Orders by person, slot, key before credential, kind, method; keys computed once (plans can be large). */
+function sortActions(actions: Action[]): void {
+  const keyed = actions.map((a) => ({
+    a,
+    k: `${a.userPrincipalName ?? a.personId ?? ""}\u0000${a.slot ?? "\uffff"}\u0000${a.scope === "key" ? 0 : 1}\u0000${a.kind}\u0000${"methodId" in a ? a.methodId : ""}`,
+  }));
+  keyed.sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
+  keyed.forEach((x, i) => {
+    actions[i] = x.a;
+  });
 }
 
 function day(timestamp: string): string {
