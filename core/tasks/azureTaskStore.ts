@@ -191,30 +191,31 @@ class AzureTaskRows implements TaskRows {
   ): Promise<Task | undefined> {
     const filter = odata`PartitionKey eq ${PARTITION} and eligibleAt le ${now.toISOString()}`;
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      // One page of candidates, shuffled, so racing stations rarely pick the same row.
-      let page: TaskEntity[] = [];
+      let lost = 0;
       try {
+        // Page by page of candidates, each shuffled, so racing stations rarely pick the same row; a page
+        // with nothing acceptable (revocations still gated) moves on to the next.
         const pages = this.client
           .listEntities<TaskEntity>({ queryOptions: { filter } })
           .byPage({ maxPageSize: 64 });
-        const first = await pages.next();
-        page = first.done ? [] : [...first.value];
+        for await (const page of pages) {
+          for (const entity of shuffle([...page])) {
+            const t = parse(entity);
+            // Only revocations need the extra lookup; a gate only ever opens, so a stale "closed" merely
+            // leaves the revocation for a later claim.
+            const gateOpen = t.revoke
+              ? await this.isDone(t.revoke.afterAssignmentId, t.revoke.afterGeneration)
+              : false;
+            const claimed = accept(t, gateOpen);
+            if (!claimed || !entity.etag) continue;
+            if (await this.replace(toEntity(claimed), entity.etag)) return claimed;
+            lost++;
+          }
+          // After losing races the listing is stale: list afresh rather than read on.
+          if (lost > 0) break;
+        }
       } catch (e) {
         throw storeErrorFrom(e, "cannot list claimable tasks");
-      }
-      if (page.length === 0) return undefined;
-      let lost = 0;
-      for (const entity of shuffle(page)) {
-        const t = parse(entity);
-        // Only revocations need the extra lookup; a gate only ever opens, so a stale "closed" merely
-        // leaves the revocation for a later claim.
-        const gateOpen = t.revoke
-          ? await this.isDone(t.revoke.afterAssignmentId, t.revoke.afterGeneration)
-          : false;
-        const claimed = accept(t, gateOpen);
-        if (!claimed || !entity.etag) continue;
-        if (await this.replace(toEntity(claimed), entity.etag)) return claimed;
-        lost++;
       }
       if (lost === 0) return undefined;
     }

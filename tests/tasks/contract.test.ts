@@ -322,6 +322,22 @@ describe.each(backends)("TaskStore contract ($name)", (backend) => {
     await store.close();
   });
 
+  it("should look past a long run of gated revocations to claimable work", async () => {
+    await fresh();
+    for (let i = 0; i < 70; i++) {
+      await raise(100 + i, {
+        kind: "revoke",
+        revoke: { methodId: `old-${i}`, afterAssignmentId: "never-done/primary", afterGeneration: 1 },
+      });
+    }
+    clock.advance(1000);
+    const work = await raise(1);
+    const claimed = await store.claimNext({ stationId: "s1", leaseMs: LEASE });
+    expect(claimed?.id).toBe(work.id);
+    expect(await store.claimNext({ stationId: "s1", leaseMs: LEASE })).toBeUndefined();
+    await store.close();
+  });
+
   it("should quarantine unsigned, re-signed and altered tasks, and hand out only the pipeline's", async () => {
     await fresh();
     const good = await raise(1);
