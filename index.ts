@@ -1,5 +1,6 @@
 // The Pulumi program (Pulumi.yaml runs its compiled form, dist/index.js): reads the specs, the directory, the
 // task store and the tenant policy, then declares one KeyAssignment per (person, slot) and the stack outputs.
+import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { gatherFleet } from "./providers/fleetData.js";
 import { declareFleet, fleetOptionsFromConfig } from "./providers/fleetDeclaration.js";
@@ -9,7 +10,9 @@ export default async function keyfleet() {
   const config = new pulumi.Config("keyfleet");
   const get = (key: string) => config.get(key);
   const options = fleetOptionsFromConfig(get);
-  const data = await gatherFleet(get("specs") || "specs", providerSettings(get));
+  // Relative to Pulumi.yaml: the program's own working directory follows where dist/index.js really lives.
+  const specs = resolve(pulumi.runtime.getRootDirectory(), get("specs") || "specs");
+  const data = await gatherFleet(specs, providerSettings(get));
   for (const warning of data.preflight.findings.filter((f) => f.severity === "warning")) {
     pulumi.log.warn(`keyfleet preflight: ${warning.message}`);
   }

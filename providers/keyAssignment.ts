@@ -6,10 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
 
 /**
- * Where the implementation lives, relative to the project directory: the engine starts the provider host
- * with the project directory as its working directory, so no machine-specific path lands in state.
+ * Where the implementation lives, relative to the provider host's working directory. The engine starts the
+ * host in the program's directory (Pulumi.yaml `main: dist/index.js` → `<project>/dist`, measured with the
+ * real CLI), so no machine-specific path lands in state.
  */
-const implementationModule = "dist/providers/assignmentProvider.js";
+const implementationModule = "providers/assignmentProvider.js";
 
 type Implementation = Required<pulumi.dynamic.ResourceProvider<AssignmentInputs, AssignmentOutputs>>;
 

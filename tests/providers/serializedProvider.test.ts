@@ -1,6 +1,7 @@
 // The thin serialized provider, loaded by Pulumi's own dynamic-provider host over gRPC: it stays small,
 // carries no machine path, loads the compiled implementation at call time, and checks and diffs as the
 // engine expects.
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../support/cli.js";
 import { type DynamicProviderHost, startDynamicProviderHost, urnFor } from "../support/pulumiHost.js";
@@ -19,7 +20,7 @@ const urn = urnFor(project, resourceType, "11111111-2222-3333-4444-555555555555-
 
 beforeAll(async () => {
   providerText = compiledProviderText();
-  host = await startDynamicProviderHost({ cwd: repoRoot, project });
+  host = await startDynamicProviderHost({ cwd: join(repoRoot, "dist"), project });
   await host.configure({});
 });
 afterAll(async () => {
@@ -49,7 +50,7 @@ describe("the serialized KeyAssignment provider", () => {
   it("should stay under 4 KiB and carry no absolute path or implementation logic", () => {
     expect(providerText.length).toBeLessThan(4096);
     expect(providerText).not.toContain(repoRoot);
-    expect(providerText).toContain('"dist/providers/assignmentProvider.js"');
+    expect(providerText).toContain('"providers/assignmentProvider.js"');
     expect(providerText).not.toContain("keyFitsProfile");
   });
 

@@ -3,12 +3,17 @@
 // that carry the serialized provider under `__provider`.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import * as grpc from "@grpc/grpc-js";
-import * as providerGrpc from "@pulumi/pulumi/proto/provider_grpc_pb.js";
-import * as providerPb from "@pulumi/pulumi/proto/provider_pb.js";
-import * as structPb from "google-protobuf/google/protobuf/struct_pb.js";
+import type * as grpcTypes from "@grpc/grpc-js";
+import type * as providerGrpcTypes from "@pulumi/pulumi/proto/provider_grpc_pb.js";
+import type * as providerPbTypes from "@pulumi/pulumi/proto/provider_pb.js";
+import type * as structPbTypes from "google-protobuf/google/protobuf/struct_pb.js";
 
+// The generated protobuf modules are CommonJS that Node's ESM loader cannot see named exports in: require them.
 const require = createRequire(import.meta.url);
+const grpc = require("@grpc/grpc-js") as typeof grpcTypes;
+const providerGrpc = require("@pulumi/pulumi/proto/provider_grpc_pb") as typeof providerGrpcTypes;
+const providerPb = require("@pulumi/pulumi/proto/provider_pb") as typeof providerPbTypes;
+const structPb = require("google-protobuf/google/protobuf/struct_pb") as typeof structPbTypes;
 
 export type Props = Record<string, unknown>;
 
@@ -47,7 +52,7 @@ export interface StartHostOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
+type Unary<Req, Res> = (req: Req, cb: (err: grpcTypes.ServiceError | null, res: Res) => void) => unknown;
 
 function call<Req, Res>(fn: Unary<Req, Res>, req: Req): Promise<Res> {
   return new Promise((resolve, reject) => {
@@ -55,11 +60,11 @@ function call<Req, Res>(fn: Unary<Req, Res>, req: Req): Promise<Res> {
   });
 }
 
-function toStruct(value: Props): structPb.Struct {
-  return structPb.Struct.fromJavaScript(value as Record<string, structPb.JavaScriptValue>);
+function toStruct(value: Props): structPbTypes.Struct {
+  return structPb.Struct.fromJavaScript(value as Record<string, structPbTypes.JavaScriptValue>);
 }
 
-function fromStruct(value: structPb.Struct | undefined): Props {
+function fromStruct(value: structPbTypes.Struct | undefined): Props {
   return (value?.toJavaScript() ?? {}) as Props;
 }
 
@@ -103,7 +108,7 @@ export async function startDynamicProviderHost(opts: StartHostOptions): Promise<
       const req = new providerPb.ConfigureRequest();
       req.setArgs(toStruct(config));
       req.setAcceptsecrets(true);
-      await call<providerPb.ConfigureRequest, providerPb.ConfigureResponse>(
+      await call<providerPbTypes.ConfigureRequest, providerPbTypes.ConfigureResponse>(
         (r, cb) => client.configure(r, cb),
         req,
       );
@@ -113,7 +118,7 @@ export async function startDynamicProviderHost(opts: StartHostOptions): Promise<
       req.setUrn(urn);
       req.setOlds(toStruct(olds));
       req.setNews(toStruct(news));
-      const res = await call<providerPb.CheckRequest, providerPb.CheckResponse>(
+      const res = await call<providerPbTypes.CheckRequest, providerPbTypes.CheckResponse>(
         (r, cb) => client.check(r, cb),
         req,
       );
@@ -128,7 +133,7 @@ export async function startDynamicProviderHost(opts: StartHostOptions): Promise<
       req.setUrn(urn);
       req.setOlds(toStruct(olds));
       req.setNews(toStruct(news));
-      const res = await call<providerPb.DiffRequest, providerPb.DiffResponse>(
+      const res = await call<providerPbTypes.DiffRequest, providerPbTypes.DiffResponse>(
         (r, cb) => client.diff(r, cb),
         req,
       );
@@ -144,7 +149,7 @@ export async function startDynamicProviderHost(opts: StartHostOptions): Promise<
       const req = new providerPb.CreateRequest();
       req.setUrn(urn);
       req.setProperties(toStruct(properties));
-      const res = await call<providerPb.CreateRequest, providerPb.CreateResponse>(
+      const res = await call<providerPbTypes.CreateRequest, providerPbTypes.CreateResponse>(
         (r, cb) => client.create(r, cb),
         req,
       );
@@ -155,7 +160,7 @@ export async function startDynamicProviderHost(opts: StartHostOptions): Promise<
       req.setId(id);
       req.setUrn(urn);
       req.setProperties(toStruct(properties));
-      const res = await call<providerPb.ReadRequest, providerPb.ReadResponse>(
+      const res = await call<providerPbTypes.ReadRequest, providerPbTypes.ReadResponse>(
         (r, cb) => client.read(r, cb),
         req,
       );
@@ -172,7 +177,7 @@ export async function startDynamicProviderHost(opts: StartHostOptions): Promise<
       req.setUrn(urn);
       req.setOlds(toStruct(olds));
       req.setNews(toStruct(news));
-      const res = await call<providerPb.UpdateRequest, providerPb.UpdateResponse>(
+      const res = await call<providerPbTypes.UpdateRequest, providerPbTypes.UpdateResponse>(
         (r, cb) => client.update(r, cb),
         req,
       );
@@ -183,7 +188,7 @@ export async function startDynamicProviderHost(opts: StartHostOptions): Promise<
       req.setId(id);
       req.setUrn(urn);
       req.setProperties(toStruct(properties));
-      await call<providerPb.DeleteRequest, unknown>((r, cb) => client.delete(r, cb), req);
+      await call<providerPbTypes.DeleteRequest, unknown>((r, cb) => client.delete(r, cb), req);
     },
     stderr: () => stderr,
     async stop() {

@@ -1,0 +1,116 @@
+// The real engine end to end: the `pulumi` CLI (built by scripts/install-pulumi.sh) runs the compiled program
+// against a file:// backend and the Entra emulator: up, refresh, drift seen after a key is deleted behind
+// Pulumi's back, a spec change, and destroy revoking the keys.
+import "reflect-metadata";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EntraClient } from "../../core/entra/client.js";
+import { writeNewSigningKey } from "../../core/signing/keyFiles.js";
+import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
+import type { TaskStore } from "../../core/tasks/store.js";
+import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
+import { repoRoot } from "../support/cli.js";
+import { requireTool } from "../support/tools.js";
+import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
+import { entraClientFor, runOneTask } from "./stationStandIn.js";
+
+const install = "run 'bash scripts/install-pulumi.sh' (or 'bash scripts/setup.sh')";
+const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
+const yubikey5 = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
+
+let emu: RunningEmulator;
+let project: PulumiProject;
+let store: TaskStore;
+let entra: EntraClient;
+
+beforeAll(async () => {
+  requireTool("pulumi", install);
+  requireTool("pulumi-language-nodejs", install);
+  emu = await startEmulator();
+  project = await createPulumiProject({ specs: join(repoRoot, "tests/providers/engine-specs") });
+  const keyPath = join(project.dir, "pipeline.ed25519");
+  writeNewSigningKey(keyPath);
+  const dbPath = join(project.dir, "tasks.db");
+  const config: Record<string, string> = {
+    "keyfleet:entraTenantId": emu.tenantId,
+    "keyfleet:entraClientId": emu.clientId,
+    "keyfleet:entraCloud": "custom",
+    "keyfleet:entraAuthorityHost": emu.url,
+    "keyfleet:entraGraphUrl": emu.url,
+    "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
+    "keyfleet:entraCaFile": emu.caCertPath,
+    "keyfleet:taskStore": `sqlite:${dbPath}`,
+    "keyfleet:pipelineKeyFile": keyPath,
+  };
+  for (const [k, v] of Object.entries(config)) await project.ok(["config", "set", k, v]);
+  await project.ok(["config", "set", "--secret", "keyfleet:entraClientSecret", emu.clientSecret]);
+  store = openSqliteTaskStore(dbPath);
+  entra = entraClientFor(emu);
+}, 300_000);
+
+afterAll(async () => {
+  await store?.close();
+  await entra?.close();
+  await emu?.stop();
+  project?.remove();
+});
+
+const methods = async (objectId: string) =>
+  (await entra.get<{ value: { id: string }[] }>(`/users/${objectId}/authentication/fido2Methods`)).value.map(
+    (m) => m.id,
+  );
+
+describe("pulumi up/refresh/destroy with the real engine", () => {
+  it("should raise a task per assignment on up and report them pending", async () => {
+    await project.ok(["up", "--yes", "--skip-preview"]);
+    const out = await project.outputs();
+    expect(out.counts).toEqual({ pending: 2, active: 0 });
+    expect((await store.list({ state: "pending" })).length).toBe(2);
+    const state = readFileSync(join(project.dir, ".state/.pulumi/stacks/keyfleet/test.json"), "utf8");
+    expect(state).not.toContain(emu.clientSecret);
+  }, 300_000);
+
+  it("should see the keys active after the station ran, and refresh then show no drift", async () => {
+    await runOneTask(store, entra, yubikey5);
+    await runOneTask(store, entra, yubikey5);
+    await project.ok(["refresh", "--yes"]);
+    // Stack outputs come from the program, so the up after the refresh brings them up to date.
+    await project.ok(["up", "--yes", "--skip-preview"]);
+    expect((await project.outputs()).counts).toEqual({ pending: 0, active: 2 });
+    const clean = await project.pulumi(["refresh", "--preview-only", "--expect-no-changes"]);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+  }, 300_000);
+
+  it("should show drift when a key is deleted behind Pulumi's back", async () => {
+    const [methodId] = await methods(ada);
+    expect(methodId).toBeDefined();
+    await entra.delete(`/users/${ada}/authentication/fido2Methods/${encodeURIComponent(methodId ?? "")}`);
+    const drift = await project.pulumi(["refresh", "--preview-only", "--expect-no-changes"]);
+    expect(drift.code).not.toBe(0);
+    // Refresh drops it; the next up raises the key again.
+    await project.ok(["up", "--refresh", "--yes", "--skip-preview"]);
+    expect((await project.outputs()).counts).toEqual({ pending: 1, active: 1 });
+  }, 300_000);
+
+  it("should apply a spec change (display name) in place", async () => {
+    const file = join(project.specsDir, "profiles.yaml");
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace('displayName: "{slot} YK5"', 'displayName: "{slot} key"'),
+    );
+    const ben = "04a0bd23-7b75-581c-96d7-6d8a3642ac20";
+    const before = await methods(ben);
+    const preview = await project.ok(["preview", "--diff"]);
+    expect(preview).toMatch(/~ .*KeyAssignment|update/);
+    expect(preview).not.toMatch(/\+- .*KeyAssignment/);
+    await project.ok(["up", "--yes", "--skip-preview"]);
+    expect(await methods(ben)).toEqual(before);
+  }, 300_000);
+
+  it("should revoke every key on destroy", async () => {
+    await project.ok(["destroy", "--yes", "--skip-preview"]);
+    expect(await methods(ada)).toEqual([]);
+    expect((await store.list({ state: ["pending", "claimed"] })).length).toBe(0);
+  }, 300_000);
+});
