@@ -48,7 +48,7 @@ beforeAll(async () => {
   writeNewSigningKey(keyPath);
   const storeUrl = `sqlite:${join(dir, "tasks.db")}`;
   host = await startDynamicProviderHost({
-    cwd: repoRoot,
+    cwd: join(repoRoot, "dist"),
     project,
     env: { KEYFLEET_TASK_STORE: "", AZURE_CLIENT_SECRET: "" },
   });
