@@ -1,4 +1,6 @@
-// `keyfleet plan --actual state.json [dir]`: what would be provisioned, kept, adopted, replaced and revoked.
+// `keyfleet plan [dir]`: what would be provisioned, kept, adopted, replaced and revoked. The actual state
+// comes from Entra (settings from the environment, core/entra/README.md) and the task store, or, offline,
+// from a JSON file given with --actual.
 import type { Command } from "commander";
 import { action, ExitCode, printJson, UsageError } from "../exit.js";
 
@@ -8,6 +10,7 @@ interface PlanOpts {
   today?: string;
   all?: boolean;
   allowMassRevoke?: boolean;
+  store?: string;
 }
 
 export function registerPlan(program: Command): void {
@@ -15,7 +18,14 @@ export function registerPlan(program: Command): void {
     .command("plan")
     .description("Show what would be provisioned, kept, adopted, replaced and revoked")
     .argument("[dir]", "folder of spec files", "specs")
-    .requiredOption("--actual <file>", "actual state as JSON (specs/actual-state.schema.json); Entra later")
+    .option(
+      "--actual <file>",
+      "offline: actual state as JSON (specs/actual-state.schema.json) instead of Entra",
+    )
+    .option(
+      "--store <location>",
+      "task store for Entra mode (sqlite:<path> or azure-table:…; KEYFLEET_TASK_STORE)",
+    )
     .option("--today <YYYY-MM-DD>", "the day leaving dates compare against (default: today, UTC)")
     .option("--all", "also list keys that are kept or gone")
     .option("--allow-mass-revoke", "do not block a plan that revokes more than the policy's maxRevokeShare")
@@ -23,11 +33,8 @@ export function registerPlan(program: Command): void {
     .addHelpText("after", "\nExit codes: 0 nothing to do, 1 work to do, 2 bad input or a blocked plan.")
     .action(
       action(async (dir: string, opts: PlanOpts) => {
-        const { readFile } = await import("node:fs/promises");
         const { loadSpecDir, formatIssue } = await import("../../core/spec/index.js");
-        const { parseActualState, plan, formatPlanTable, formatPlanSummary } = await import(
-          "../../core/plan/index.js"
-        );
+        const { plan, formatPlanTable, formatPlanSummary } = await import("../../core/plan/index.js");
         const today = opts.today ?? new Date().toISOString().slice(0, 10);
         if (!/^\d{4}-\d{2}-\d{2}$/.test(today))
           throw new UsageError(`--today must be YYYY-MM-DD, not ${today}`);
@@ -38,17 +45,11 @@ export function registerPlan(program: Command): void {
             `the spec has ${loaded.issues.length} problem(s); run keyfleet validate ${dir}`,
           );
         }
-        const file = opts.actual as string;
-        const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
-          throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`);
-        });
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch (e) {
-          throw new UsageError(`${file} is not JSON: ${(e as Error).message}`);
-        }
-        const result = plan(loaded.spec, parseActualState(json, file), {
+        const actual =
+          opts.actual !== undefined
+            ? await readActualFile(opts.actual)
+            : await readActualFromEntra(dir, opts.store, opts.json === true);
+        const result = plan(loaded.spec, actual, {
           today,
           allowMassRevoke: opts.allowMassRevoke === true,
         });
@@ -61,4 +62,37 @@ export function registerPlan(program: Command): void {
         return result.hasWork ? ExitCode.Differences : ExitCode.Ok;
       }),
     );
+}
+
+async function readActualFile(file: string) {
+  const { readFile } = await import("node:fs/promises");
+  const { parseActualState } = await import("../../core/plan/index.js");
+  const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`);
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${file} is not JSON: ${(e as Error).message}`);
+  }
+  return parseActualState(json, file);
+}
+
+/** Entra (people, groups, methods), the task store's facts, and the tenant policy preflight, printed first. */
+async function readActualFromEntra(dir: string, store: string | undefined, quiet: boolean) {
+  const { entraSettingsFromEnv } = await import("../../core/entra/index.js");
+  const { gatherFleet } = await import("../../providers/fleetData.js");
+  const fleet = await gatherFleet(dir, {
+    entra: entraSettingsFromEnv(),
+    taskStore: store ?? process.env.KEYFLEET_TASK_STORE,
+    pipelineKeyPath: "",
+  });
+  if (!quiet) {
+    for (const f of fleet.preflight.findings) process.stderr.write(`preflight ${f.severity}: ${f.message}\n`);
+    for (const who of fleet.unresolved) process.stderr.write(`not in the directory: ${who}\n`);
+  }
+  if (!fleet.preflight.ok)
+    throw new UsageError("the tenant's FIDO2 policy would refuse this spec (see above)");
+  return fleet.actual;
 }
