@@ -12,8 +12,9 @@ import type * as dynamic from "@pulumi/pulumi/dynamic/index.js";
 import type { RaiseInput, Task } from "../core/tasks/model.js";
 import { checkAssignmentInputs, diffAssignment, keyFitsProfile } from "./assignmentDiff.js";
 import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
-import type { Fido2Credential, ProviderBackends } from "./backends.js";
+import type { Fido2Credential, ProviderBackends, RevocationSubject } from "./backends.js";
 import { openBackends } from "./openBackends.js";
+import { pipelineProvenance } from "./pipelineAudit.js";
 import { type ProviderSettings, providerSettings } from "./providerSettings.js";
 
 const OPEN: readonly Task["state"][] = ["pending", "claimed", "registering", "failed"];
@@ -21,6 +22,17 @@ const isOpen = (t: Task) => OPEN.includes(t.state);
 
 /** Revoke tasks for an assignment's retiring credentials live under their own id: task ids are per (id, generation). */
 export const retireAssignmentId = (assignmentId: string) => `${assignmentId}~retire`;
+
+/** Whom a revocation of `methodId` held under this assignment is about, for its record. */
+function subjectOf(a: AssignmentInputs, methodId: string): RevocationSubject {
+  return {
+    objectId: a.objectId,
+    userPrincipalName: a.userPrincipalName,
+    assignmentId: a.assignmentId,
+    slot: a.slot,
+    methodId,
+  };
+}
 
 export class ProviderConfigError extends Error {
   readonly brand = "keyfleet.ProviderConfigError";
@@ -120,17 +132,8 @@ function raiseInput(inputs: AssignmentInputs, generation: number): RaiseInput {
     person: { objectId: inputs.objectId, userPrincipalName: inputs.userPrincipalName },
     slot: inputs.slot,
     profile: inputs.profile,
-    provenance: provenance(),
+    provenance: pipelineProvenance(),
   };
-}
-
-function provenance(): RaiseInput["provenance"] {
-  const p: NonNullable<RaiseInput["provenance"]> = {};
-  const commit = process.env.KEYFLEET_GIT_COMMIT ?? process.env.GITHUB_SHA;
-  const run = process.env.KEYFLEET_PIPELINE_RUN ?? process.env.GITHUB_RUN_ID;
-  if (commit) p.gitCommit = commit;
-  if (run) p.pipelineRun = run;
-  return p;
 }
 
 /** The registered credential a done provision task points at, if Entra still lists it. */
@@ -182,20 +185,27 @@ async function raiseDeferredRevocation(
       slot: old.slot,
       profile: old.profile,
       revoke: { methodId: old.methodId, afterAssignmentId: old.assignmentId, afterGeneration },
-      provenance: provenance(),
+      provenance: pipelineProvenance(),
     },
     b.signer,
   );
 }
 
-async function revokeNow(
-  b: ProviderBackends,
-  objectId: string,
-  retire: Task[],
-  reason: string,
-): Promise<void> {
+/** Carries out deferred revocations in Entra (each one recorded), then cancels their station tasks. */
+async function revokeNow(b: ProviderBackends, retire: Task[], reason: string): Promise<void> {
   for (const t of retire) {
-    if (t.revoke) await b.directory.deleteFido2(objectId, t.revoke.methodId);
+    if (t.revoke) {
+      await b.revokeCredential(
+        {
+          objectId: t.person.objectId,
+          userPrincipalName: t.person.userPrincipalName,
+          assignmentId: t.revoke.afterAssignmentId,
+          slot: t.slot,
+          methodId: t.revoke.methodId,
+        },
+        reason,
+      );
+    }
     await b.tasks.cancel(t.id, { reason, force: true });
   }
 }
@@ -326,7 +336,6 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
       );
       await revokeNow(
         b,
-        news.objectId,
         due,
         `revoked by the pipeline: ${news.assignmentId} generation ${olds.generation} is active`,
       );
@@ -390,12 +399,17 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
     // A real removal: cancel open work, revoke the credential and any it was still retiring.
     for (const t of tasks.filter(isOpen))
       await b.tasks.cancel(t.id, { reason: `${olds.assignmentId} removed from the specs`, force: true });
-    // The state may predate the station's registration: revoke what every done task registered, too.
+    // The state may predate the station's registration: revoke what every done task registered, too (those
+    // Entra still lists; the one state names is revoked, and recorded, even if it is already gone).
+    const listed = new Set((await b.directory.listFido2(olds.objectId)).map((c) => c.id));
     const methods = new Set([
       olds.methodId,
-      ...tasks.map((t) => (t.result?.kind === "registered" ? t.result.methodId : "")),
+      ...tasks
+        .map((t) => (t.result?.kind === "registered" ? t.result.methodId : ""))
+        .filter((m) => listed.has(m)),
     ]);
-    for (const m of methods) if (m) await b.directory.deleteFido2(olds.objectId, m);
-    await revokeNow(b, olds.objectId, retire, `${olds.assignmentId} removed from the specs`);
+    const reason = `${olds.assignmentId} removed from the specs`;
+    for (const m of methods) if (m) await b.revokeCredential(subjectOf(olds, m), reason);
+    await revokeNow(b, retire, reason);
   },
 };

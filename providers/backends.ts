@@ -1,5 +1,7 @@
-// What the provider talks to, narrowed to what it needs: Entra's passkeys per person, the task store and the
-// pipeline's signing key. Opened once per provider process from the settings `configure` received.
+// What the provider talks to, narrowed to what it needs: Entra's passkeys per person, the task store (audited:
+// every raise and cancellation is a signed record), the record store, and the pipeline's signing key. Opened
+// once per provider process from the settings `configure` received.
+import type { RecordStore } from "../core/records/recordStore.js";
 import type { SigningKey } from "../core/signing/ed25519.js";
 import type { TaskStore } from "../core/tasks/store.js";
 
@@ -19,9 +21,24 @@ export interface CredentialDirectory {
   deleteFido2(objectId: string, methodId: string): Promise<"deleted" | "absent">;
 }
 
+/** Whose credential a revocation is about, as the record names it. */
+export interface RevocationSubject {
+  objectId: string;
+  userPrincipalName?: string;
+  assignmentId?: string;
+  slot?: string;
+  methodId: string;
+}
+
 export interface ProviderBackends {
   directory: CredentialDirectory;
   tasks: TaskStore;
+  records: RecordStore;
   signer: SigningKey;
+  /**
+   * Deletes the passkey in Entra and appends a signed `revocation` record saying why. The only way the
+   * provider removes a credential: a deletion without a record would be invisible to `keyfleet records`.
+   */
+  revokeCredential(subject: RevocationSubject, reason: string): Promise<"deleted" | "absent">;
   close(): Promise<void>;
 }

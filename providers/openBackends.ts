@@ -1,20 +1,42 @@
-// Opens the provider's backends from its settings: the task store (core/tasks), the pipeline's signing key
-// (core/signing) and Entra's passkey reads and deletions (core/entra).
+// Opens the provider's backends from its settings: the task store (core/tasks) wrapped so that every raise
+// and cancellation is a signed audit record, the record store at the same location with the pipeline's
+// anchor, the pipeline's signing key (core/signing) and Entra's passkey reads and deletions (core/entra).
+import { AuditedTaskStore } from "../core/records/auditedTaskStore.js";
+import { openRecordStore } from "../core/records/openRecordStore.js";
 import { loadSigningKey } from "../core/signing/keyFiles.js";
 import { openTaskStore } from "../core/tasks/openTaskStore.js";
 import type { ProviderBackends } from "./backends.js";
-import type { ProviderSettings } from "./providerSettings.js";
+import { PIPELINE_ACTOR, pipelineProvenance, revokeWithRecord } from "./pipelineAudit.js";
+import { anchorPathOf, type ProviderSettings } from "./providerSettings.js";
+
+export { readRecordsHead } from "./pipelineAudit.js";
 
 export async function openBackends(settings: ProviderSettings): Promise<ProviderBackends> {
   const { openDirectory } = await import("./entraDirectory.js");
-  const directory = await openDirectory(settings.entra);
   const signer = loadSigningKey(settings.pipelineKeyPath);
-  const tasks = await openTaskStore(settings.taskStore);
+  const directory = await openDirectory(settings.entra);
+  let inner: Awaited<ReturnType<typeof openTaskStore>> | undefined;
+  let records: Awaited<ReturnType<typeof openRecordStore>>;
+  try {
+    inner = await openTaskStore(settings.taskStore);
+    records = await openRecordStore(settings.taskStore, { signer, anchorPath: anchorPathOf(settings) });
+  } catch (e) {
+    await inner?.close();
+    await directory.close();
+    throw e;
+  }
+  const tasks = new AuditedTaskStore(inner, records, {
+    actor: { ...PIPELINE_ACTOR },
+    provenance: pipelineProvenance(),
+  });
   return {
     directory,
     tasks,
+    records,
     signer,
+    revokeCredential: (subject, reason) => revokeWithRecord(directory, records, subject, reason),
     async close() {
+      // The audited store closes the record store with the task store.
       await tasks.close();
       await directory.close();
     },

@@ -1,6 +1,15 @@
-// The provider's settings: Entra's (core/entra's one table of names), the task store and the pipeline key,
-// from Pulumi config (`keyfleet:<key>`, secrets decrypted by the engine) over the CLI's environment variables.
+// The provider's settings: Entra's (core/entra's one table of names), the task store, the pipeline key and the
+// records anchor, from Pulumi config (`keyfleet:<key>`, secrets decrypted by the engine) over the CLI's
+// environment variables.
+//
+// The records anchor (the chain's latest seq and hash, kept outside the store) is `keyfleet:recordsAnchor` or
+// KEYFLEET_RECORDS_ANCHOR, else core/records' default `.keyfleet/records.anchor.json`. A relative anchor path is
+// taken from the Pulumi project directory, not the process's: the engine starts the provider host (and the
+// program) in `<project>/dist`, so cwd-relative would put the anchor in the build output, apart from the CLI's.
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { type EntraSettings, entraSettingsFromEnv, entraSettingsFromPulumi } from "../core/entra/config.js";
+import { defaultAnchorPath } from "../core/records/anchor.js";
 import { privateKeyPath } from "../core/signing/keyFiles.js";
 
 export interface ProviderSettings {
@@ -8,18 +17,38 @@ export interface ProviderSettings {
   /** `sqlite:<path>` or an Azure Table Storage location; undefined when nothing is configured. */
   taskStore: string | undefined;
   pipelineKeyPath: string;
+  /**
+   * Absolute path of the records anchor file. Optional so that callers that only read (e.g. `keyfleet plan`)
+   * can build settings by hand; writers take {@link anchorPathOf}.
+   */
+  recordsAnchorPath?: string;
 }
 
 /** Names outside core/entra's table; the same in `pulumi config` and the environment as the CLI reads them. */
 export const PROVIDER_SETTINGS = {
   taskStore: { env: "KEYFLEET_TASK_STORE", pulumi: "keyfleet:taskStore" },
   pipelineKey: { env: "KEYFLEET_PIPELINE_KEY", pulumi: "keyfleet:pipelineKeyFile" },
+  recordsAnchor: { env: "KEYFLEET_RECORDS_ANCHOR", pulumi: "keyfleet:recordsAnchor" },
 } as const;
+
+/**
+ * The Pulumi project directory: `cwd` when it holds Pulumi.yaml, else its parent when that does (`dist/`).
+ * getcwd() resolves symbolic links, so a project whose `dist` links to a shared build would resolve to the
+ * build's parent: the shell's PWD is used instead when it names the same directory.
+ */
+export function projectDirectory(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
+  const logical = env.PWD;
+  if (logical && logical !== cwd && sameDirectory(logical, cwd)) cwd = logical;
+  if (existsSync(join(cwd, "Pulumi.yaml"))) return cwd;
+  const parent = dirname(cwd);
+  return existsSync(join(parent, "Pulumi.yaml")) ? parent : cwd;
+}
 
 /** `get` takes the key without the `keyfleet:` prefix, like `new pulumi.Config("keyfleet").get`. */
 export function providerSettings(
   get: (key: string) => string | undefined,
   env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
 ): ProviderSettings {
   const fromPulumi = Object.fromEntries(
     Object.entries(entraSettingsFromPulumi(get)).filter(([, v]) => v !== undefined && v !== ""),
@@ -30,5 +59,28 @@ export function providerSettings(
     entra: { ...entraSettingsFromEnv(env), ...fromPulumi },
     taskStore,
     pipelineKeyPath: keyFile ?? privateKeyPath("pipeline", env),
+    recordsAnchorPath: resolveAnchorPath(
+      get("recordsAnchor") || env[PROVIDER_SETTINGS.recordsAnchor.env],
+      cwd,
+    ),
   };
+}
+
+function sameDirectory(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+/** The anchor path: as configured, else the default, relative ones taken from the project directory. */
+export function resolveAnchorPath(configured: string | undefined, cwd: string = process.cwd()): string {
+  const anchor = configured || defaultAnchorPath({});
+  return isAbsolute(anchor) ? anchor : resolve(projectDirectory(cwd), anchor);
+}
+
+/** The anchor path settings name, or the default resolved as {@link providerSettings} would. */
+export function anchorPathOf(settings: ProviderSettings): string {
+  return settings.recordsAnchorPath ?? resolveAnchorPath(process.env[PROVIDER_SETTINGS.recordsAnchor.env]);
 }

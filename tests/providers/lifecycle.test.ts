@@ -8,11 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EntraClient } from "../../core/entra/client.js";
-import { writeNewSigningKey } from "../../core/signing/keyFiles.js";
+import { readAnchor } from "../../core/records/anchor.js";
+import { openRecordStore } from "../../core/records/openRecordStore.js";
+import { verifyChain } from "../../core/records/verifyChain.js";
+import { loadPublicKey, writeNewSigningKey } from "../../core/signing/keyFiles.js";
 import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import type { AssignmentOutputs } from "../../providers/assignmentTypes.js";
+import { readRecordsHead } from "../../providers/openBackends.js";
 import { repoRoot } from "../support/cli.js";
 import {
   type DynamicProviderHost,
@@ -30,6 +34,7 @@ import {
 } from "./fixtures.js";
 import { entraClientFor, registerPasskey, runOneTask } from "./stationStandIn.js";
 
+const gitCommit = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c";
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
 const ben = "04a0bd23-7b75-581c-96d7-6d8a3642ac20";
 
@@ -50,7 +55,13 @@ beforeAll(async () => {
   host = await startDynamicProviderHost({
     cwd: join(repoRoot, "dist"),
     project,
-    env: { KEYFLEET_TASK_STORE: "", AZURE_CLIENT_SECRET: "" },
+    env: {
+      KEYFLEET_TASK_STORE: "",
+      AZURE_CLIENT_SECRET: "",
+      KEYFLEET_GIT_COMMIT: gitCommit,
+      KEYFLEET_PIPELINE_RUN: "run-42",
+      KEYFLEET_PULL_REQUEST: "",
+    },
   });
   await host.configure({
     "keyfleet:entraTenantId": emu.tenantId,
@@ -63,6 +74,7 @@ beforeAll(async () => {
     "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
     "keyfleet:taskStore": storeUrl,
     "keyfleet:pipelineKeyFile": keyPath,
+    "keyfleet:recordsAnchor": join(dir, "records.anchor.json"),
   });
   store = openSqliteTaskStore(join(dir, "tasks.db"));
   entra = entraClientFor(emu);
@@ -222,6 +234,54 @@ describe("KeyAssignment through the dynamic-provider host", () => {
     expect(await store.list({ assignmentId: `${ben}/primary` })).toEqual([]);
     const read = await host.read(created.id, urn(`${ben}-primary`), created.properties);
     expect(read.properties).toMatchObject({ status: "active", methodId: existing });
+  });
+
+  it("should have written a signed pipeline record for every raise, cancellation and revocation, in a sound chain", async () => {
+    const records = await openRecordStore(`sqlite:${join(dir, "tasks.db")}`);
+    try {
+      const all = await records.list();
+      const actions = new Set(all.map((r) => r.action));
+      expect([...actions].sort()).toEqual(["cancellation", "raise", "revocation"]);
+      expect(all.every((r) => r.actor.role === "pipeline")).toBe(true);
+      expect(
+        all.every((r) => r.provenance.gitCommit === gitCommit && r.provenance.pipelineRun === "run-42"),
+      ).toBe(true);
+      // Every raised task has its raise record; every cancelled one its cancellation.
+      const tasks = await store.list();
+      const raised = new Set(all.filter((r) => r.action === "raise").map((r) => r.subject.taskId));
+      expect(tasks.every((t) => raised.has(t.id))).toBe(true);
+      const cancelled = new Set(all.filter((r) => r.action === "cancellation").map((r) => r.subject.taskId));
+      expect(tasks.filter((t) => t.state === "cancelled").every((t) => cancelled.has(t.id))).toBe(true);
+      // The replaced key's deferred revocation and the removed assignment's key are both on record.
+      const revoked = all.filter((r) => r.action === "revocation");
+      expect(revoked.length).toBeGreaterThanOrEqual(2);
+      for (const r of revoked) {
+        expect(r.subject).toMatchObject({
+          personObjectId: ada,
+          assignmentId: `${ada}/primary`,
+          slot: "primary",
+        });
+        expect(r.subject.methodId).toBeTruthy();
+        expect(await methodIds(ada)).not.toContain(r.subject.methodId);
+      }
+      const anchor = readAnchor(join(dir, "records.anchor.json"));
+      const report = verifyChain(await records.rows(), {
+        ...(anchor ? { anchor } : {}),
+        trustedKeys: [loadPublicKey(join(dir, "pipeline.ed25519.pub"))],
+      });
+      expect(report.findings).toEqual([]);
+      expect(report.ok).toBe(true);
+      expect(anchor?.seq).toBe(all.at(-1)?.seq);
+      const head = await readRecordsHead({
+        entra: {},
+        taskStore: `sqlite:${join(dir, "tasks.db")}`,
+        pipelineKeyPath: "",
+      });
+      expect(head).toEqual({ seq: all.at(-1)?.seq, hash: all.at(-1)?.hash });
+      expect(JSON.stringify(all)).not.toContain(emu.clientSecret);
+    } finally {
+      await records.close();
+    }
   });
 
   it("should keep the client secret out of state, errors and the host's logs", async () => {
