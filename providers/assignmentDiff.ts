@@ -4,6 +4,7 @@ import type { DiffResult } from "@pulumi/pulumi/dynamic/index.js";
 import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
 import { unknownValue } from "./assignmentTypes.js";
 
+const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
 const aaguidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface CheckFailure {
@@ -37,6 +38,10 @@ export function checkAssignmentInputs(news: Partial<AssignmentInputs>): CheckFai
   }
   if (typeof news.adopt !== "boolean" && !isUnknown(news.adopt)) {
     failures.push({ property: "adopt", reason: "adopt must be a boolean" });
+  }
+  const lost = news.lostSince;
+  if (!isUnknown(lost) && (typeof lost !== "string" || (lost !== "" && !dayPattern.test(lost)))) {
+    failures.push({ property: "lostSince", reason: "lostSince must be YYYY-MM-DD, or empty when not lost" });
   }
   const a = news.adoptCriteria;
   if (
@@ -106,6 +111,16 @@ export function keyFitsProfile(
   return aaguidOk && credProtectOk;
 }
 
+/**
+ * Whether a credential created at `createdDateTime` (ISO 8601) is the lost key of a slot reported lost on
+ * `lostSince` (YYYY-MM-DD): registered before that day, compared by day as core/plan does. A credential with
+ * no creation time counts as lost there too, so the provider and the plan agree.
+ */
+export function lostCredential(createdDateTime: string, lostSince: string | undefined): boolean {
+  if (!lostSince || isUnknown(lostSince)) return false;
+  return createdDateTime.slice(0, 10) < lostSince;
+}
+
 const canonical = (v: unknown): string =>
   JSON.stringify(v, (_k, x) =>
     x && typeof x === "object" && !Array.isArray(x)
@@ -122,22 +137,31 @@ const comparedKeys = [
   "profile",
   "adopt",
   "adoptCriteria",
+  "lostSince",
 ] as const;
 
 /**
- * Maps a change to Pulumi's diff. A new key is needed only when the key on hand no longer fits the profile;
- * the replacement is created before the old resource is deleted, and that delete defers the revocation until
- * the replacement is active, so nobody loses their last working key. Pending assignments and display-name,
- * PIN or UPN changes update in place. An active assignment with retiring credentials is an update too: the
- * update carries out the deferred revocation.
+ * Maps a change to Pulumi's diff. A new key is needed when the key on hand was reported lost (replaced
+ * delete-first: the lost key is revoked at once) or no longer fits the profile (the replacement is created
+ * before the old resource is deleted, and that delete defers the revocation until the replacement is active,
+ * so nobody loses their last working key). Pending assignments, display-name, PIN or UPN changes, and any
+ * other change of the lost mark update in place. An active assignment with retiring credentials is an update
+ * too: the update carries out the deferred revocation.
  */
-export function diffAssignment(olds: AssignmentOutputs, news: AssignmentInputs): DiffResult {
+export function diffAssignment(stored: AssignmentOutputs, news: AssignmentInputs): DiffResult {
+  // State written before lostSince existed reads as "not lost", so an upgrade changes nothing.
+  const olds: AssignmentOutputs = { ...stored, lostSince: stored.lostSince ?? "" };
   if (olds.objectId !== news.objectId || olds.slot !== news.slot) {
     return {
       changes: true,
       replaces: ["objectId", "slot"].filter((k) => olds[k as "slot"] !== news[k as "slot"]),
       deleteBeforeReplace: false,
     };
+  }
+  // The key on hand was reported lost: a new key is needed, and the lost one must not stay registered until
+  // the replacement is active (whoever holds it can sign in), so delete (and revoke) before create.
+  if (olds.status === "active" && lostCredential(olds.registeredAt, news.lostSince)) {
+    return { changes: true, replaces: ["lostSince"], deleteBeforeReplace: true };
   }
   const changed = comparedKeys.filter((k) => canonical(olds[k]) !== canonical(news[k]));
   if (

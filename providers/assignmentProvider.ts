@@ -72,6 +72,8 @@ function emptyOutputs(inputs: AssignmentInputs): AssignmentOutputs {
     profile: inputs.profile,
     adopt: inputs.adopt,
     adoptCriteria: inputs.adoptCriteria,
+    // State written before lostSince existed carries none.
+    lostSince: inputs.lostSince ?? "",
     status: "pending",
     generation: 0,
     taskState: "",

@@ -16,6 +16,11 @@ export interface AssignmentInputs {
   adopt: boolean;
   /** What an adopted credential must match besides the profile ("" / [] when any). */
   adoptCriteria: AdoptCriteriaInput;
+  /**
+   * YYYY-MM-DD the slot's key was reported lost ("" when the slot is not lost): a credential of this
+   * assignment registered before that day is revoked at once and never counts as the working key.
+   */
+  lostSince: string;
 }
 
 export interface AdoptCriteriaInput {

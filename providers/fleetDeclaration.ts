@@ -74,6 +74,7 @@ export function assignmentInputsFor(a: DesiredAssignment): AssignmentInputs {
       displayNameContains: a.adopt?.displayNameContains ?? "",
       createdBefore: a.adopt?.createdBefore ?? "",
     },
+    lostSince: a.state === "lost" ? (a.since ?? "") : "",
   };
 }
 

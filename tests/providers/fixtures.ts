@@ -41,6 +41,7 @@ export function assignmentInputs(over: Partial<AssignmentInputs> = {}): Assignme
     },
     adopt: false,
     adoptCriteria: { aaguids: [], displayNameContains: "", createdBefore: "" },
+    lostSince: "",
     ...over,
   };
 }
