@@ -1,9 +1,12 @@
 // The Pulumi program (Pulumi.yaml runs its compiled form, dist/index.js): reads the specs, the directory, the
-// task store and the tenant policy, then declares one KeyAssignment per (person, slot) and the stack outputs.
+// task store and the tenant policy, then declares one KeyAssignment per (person, slot), one UnmanagedRemoval per
+// credential the policy removes, and the stack outputs, among them the records chain head (`recordsHead`) that
+// `keyfleet records verify --head` checks the store against.
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { gatherFleet } from "./providers/fleetData.js";
 import { declareFleet, fleetOptionsFromConfig } from "./providers/fleetDeclaration.js";
+import { readRecordsHead } from "./providers/pipelineAudit.js";
 import { providerSettings } from "./providers/providerSettings.js";
 
 export default async function keyfleet() {
@@ -12,7 +15,8 @@ export default async function keyfleet() {
   const options = fleetOptionsFromConfig(get);
   // Relative to Pulumi.yaml: the program's own working directory follows where dist/index.js really lives.
   const specs = resolve(pulumi.runtime.getRootDirectory(), get("specs") || "specs");
-  const data = await gatherFleet(specs, providerSettings(get));
+  const settings = providerSettings(get);
+  const data = await gatherFleet(specs, settings);
   for (const warning of data.preflight.findings.filter((f) => f.severity === "warning")) {
     pulumi.log.warn(`keyfleet preflight: ${warning.message}`);
   }
@@ -21,5 +25,5 @@ export default async function keyfleet() {
       `keyfleet: the directory does not know ${data.unresolved.join(", ")}; their keys are not declared`,
     );
   }
-  return declareFleet(data, options);
+  return declareFleet(data, options, () => readRecordsHead(settings));
 }

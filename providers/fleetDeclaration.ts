@@ -1,17 +1,20 @@
 // The Pulumi program's declarations, from data already read (providers/fleetData.ts): the plan and its
-// safety rails, one KeyAssignment per (person, slot), the optional azuread policy resources, and the stack
-// outputs. Kept apart from the reads so that Pulumi's mocks can test the resource graph.
+// safety rails, one KeyAssignment per (person, slot), one UnmanagedRemoval per credential the policy removes,
+// the optional azuread policy resources, and the stack outputs (with the records chain head). Kept apart from
+// the reads so that Pulumi's mocks can test the resource graph.
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { DesiredAssignment } from "../core/assignment.js";
 import { desiredAssignments } from "../core/assignment.js";
 import type { PreflightReport } from "../core/entra/preflight.js";
+import type { UnmanagedAction } from "../core/plan/actions.js";
 import type { ActualState } from "../core/plan/actual.js";
 import { plan } from "../core/plan/plan.js";
 import { renderDisplayName } from "../core/spec/displayName.js";
 import type { Spec } from "../core/spec/model.js";
 import type { AssignmentInputs } from "./assignmentTypes.js";
 import { KeyAssignment, resourceNameFor } from "./keyAssignment.js";
+import { removalNameFor, UnmanagedRemoval } from "./unmanagedRemoval.js";
 
 /** The built-in "Phishing-resistant MFA" authentication strength (FIDO2, Windows Hello, certificate). */
 export const PHISHING_RESISTANT_STRENGTH =
@@ -28,6 +31,16 @@ export interface FleetOptions {
   /** "builtin" (phishing-resistant MFA) or "fido2" (an authentication strength allowing FIDO2 keys only). */
   authenticationStrength: "builtin" | "fido2";
   groupName: string;
+  /** Pulumi's `protect` on every KeyAssignment: removing one from the specs fails the run instead of revoking. */
+  protect: boolean;
+  /** Pulumi's `retainOnDelete` on every KeyAssignment: removing one drops it from state and leaves the key. */
+  retainOnDelete: boolean;
+}
+
+/** The record chain's latest (seq, hash); seq 0 and 64 zeros while the chain is empty. */
+export interface RecordsHead {
+  seq: number;
+  hash: string;
 }
 
 export interface FleetOutputs {
@@ -40,6 +53,8 @@ export interface FleetOutputs {
   unresolved: string[];
   unmanaged: { report: number; remove: number };
   preflightWarnings: string[];
+  /** Unknown in preview; absent when the program was given no way to read the head. */
+  recordsHead?: pulumi.Output<RecordsHead>;
   groupId?: pulumi.Output<string>;
   conditionalAccessPolicyId?: pulumi.Output<string>;
 }
@@ -81,6 +96,7 @@ export function assignmentInputsFor(a: DesiredAssignment): AssignmentInputs {
 export function declareFleet(
   data: { spec: Spec; actual: ActualState; unresolved: readonly string[]; preflight: PreflightReport },
   options: FleetOptions,
+  readRecordsHead?: () => Promise<RecordsHead | undefined>,
 ): FleetOutputs {
   const errors = data.preflight.findings.filter((f) => f.severity === "error");
   if (errors.length > 0) {
@@ -107,9 +123,27 @@ export function declareFleet(
     (a) => a.personId !== undefined && wanted.has(a.id),
   );
 
+  // Both options apply to KeyAssignments only: an UnmanagedRemoval must leave state once its credential is
+  // gone, and its delete touches nothing.
+  const keyOptions: pulumi.CustomResourceOptions = {
+    protect: options.protect,
+    retainOnDelete: options.retainOnDelete,
+  };
   const resources = desired.map(
-    (a) => new KeyAssignment(resourceNameFor(a.personId ?? "", a.slot), assignmentInputsFor(a)),
+    (a) => new KeyAssignment(resourceNameFor(a.personId ?? "", a.slot), assignmentInputsFor(a), keyOptions),
   );
+  const removals = result.actions
+    .filter((a): a is UnmanagedAction => a.kind === "unmanaged-remove" && a.personId !== undefined)
+    .map(
+      (a) =>
+        new UnmanagedRemoval(removalNameFor(a.personId ?? "", a.methodId), {
+          objectId: a.personId ?? "",
+          userPrincipalName: a.userPrincipalName ?? a.personId ?? "",
+          methodId: a.methodId,
+          aaGuid: a.aaGuid.toLowerCase(),
+          reason: a.reason,
+        }),
+    );
   const rows = pulumi.all(
     resources.map((r) =>
       pulumi.all([r.assignmentId, r.userPrincipalName, r.status, r.objectId, r.slot, r.taskState, r.failure]),
@@ -144,6 +178,7 @@ export function declareFleet(
     },
     preflightWarnings: data.preflight.findings.filter((f) => f.severity === "warning").map((f) => f.message),
   };
+  if (readRecordsHead) out.recordsHead = recordsHeadAfter([...resources, ...removals], readRecordsHead);
 
   if (options.manageGroup || options.conditionalAccess !== "off") {
     // People with at least one active key: the policy must never target someone who cannot satisfy it yet.
@@ -182,6 +217,22 @@ export function declareFleet(
   return out;
 }
 
+const EMPTY_HEAD: RecordsHead = { seq: 0, hash: "0".repeat(64) };
+
+/**
+ * The chain head once every create and update of this run has settled (each appends its records before it
+ * returns), so the head covers them. Deletes run after the program's outputs are registered: their revocation
+ * records show in the next run's head. In preview nothing is written, so the head stays unknown rather than
+ * publish a value the run will move.
+ */
+function recordsHeadAfter(
+  resources: readonly pulumi.CustomResource[],
+  read: () => Promise<RecordsHead | undefined>,
+): pulumi.Output<RecordsHead> {
+  if (pulumi.runtime.isDryRun()) return pulumi.output(pulumi.unknown) as pulumi.Output<RecordsHead>;
+  return pulumi.all(resources.map((r) => r.id)).apply(async () => (await read()) ?? EMPTY_HEAD);
+}
+
 /** The program's own settings from `pulumi config` (keys without the `keyfleet:` prefix). */
 export function fleetOptionsFromConfig(
   get: (key: string) => string | undefined,
@@ -217,5 +268,7 @@ export function fleetOptionsFromConfig(
     conditionalAccess: mode,
     authenticationStrength: strength,
     groupName: get("groupName") || "Keyfleet key holders",
+    protect: bool("protect"),
+    retainOnDelete: bool("retainOnDelete"),
   };
 }

@@ -1,18 +1,35 @@
 // Runs the program's declarations under Pulumi's mocks in a plain Node process (closure serialization must
-// see compiled code, not Vite's rewrite) and prints every registered resource as JSON on stdout.
-// argv: <specDir> <options JSON>. Run with `node --import tsx`.
+// see compiled code, not Vite's rewrite) and prints every registered resource as JSON on stdout, with the
+// resource options Pulumi's mocks do not pass to newResource (protect, retainOnDelete) caught by a stack
+// transformation. argv: <specDir> <options JSON>. Run with `node --import tsx`.
+// Env: KEYFLEET_MOCK_REMOVED=N (people holding keys for slots no longer in the specs), KEYFLEET_MOCK_UNMANAGED
+// (comma-separated AAGUIDs: the first spec person holds one credential Keyfleet did not register per AAGUID),
+// KEYFLEET_MOCK_PREVIEW=1 (a preview run), KEYFLEET_MOCK_HEAD (the records head the program reads, as JSON).
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { ActualState, DirectoryGroup, DirectoryPerson } from "../../core/plan/actual.js";
 import type { Spec } from "../../core/spec/model.js";
 
 const [specDir = "specs", optionsJson = "{}"] = process.argv.slice(2);
-const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+const registered: {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  protect?: boolean;
+  retainOnDelete?: boolean;
+}[] = [];
+const resourceOptions = new Map<string, { protect?: boolean; retainOnDelete?: boolean }>();
 
 pulumi.runtime.setMocks(
   {
     newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+      if (args.type === "pulumi:pulumi:Stack") return { id: undefined, state: {} };
+      registered.push({
+        type: args.type,
+        name: args.name,
+        inputs: args.inputs,
+        ...resourceOptions.get(`${args.type}::${args.name}`),
+      });
       // The dynamic provider is never called under mocks: fill the outputs a fresh create would give.
       const outs = args.type.startsWith("pulumi-nodejs:dynamic")
         ? { ...args.inputs, status: "pending", taskState: "pending", failure: "" }
@@ -23,7 +40,7 @@ pulumi.runtime.setMocks(
   },
   "keyfleet",
   "test",
-  false,
+  process.env.KEYFLEET_MOCK_PREVIEW === "1",
 );
 
 /** A deterministic GUID for a name, so the synthetic directory is stable between runs. */
@@ -76,6 +93,19 @@ function syntheticActual(spec: Spec): ActualState {
     });
     tasks.push({ assignmentId: `${id}/primary`, generation: 1, state: "done", methodId: `m-${i}` });
   }
+  const holder = people[0];
+  for (const [i, aaGuid] of (process.env.KEYFLEET_MOCK_UNMANAGED ?? "")
+    .split(",")
+    .filter(Boolean)
+    .entries()) {
+    holder?.fido2Methods.push({
+      id: `unmanaged+${i}/x=`,
+      displayName: `someone's key ${i}`,
+      aaGuid,
+      model: null,
+      createdDateTime: "2024-06-01T00:00:00Z",
+    });
+  }
   return { apiVersion: "keyfleet.dev/v1", kind: "ActualState", people, groups, tasks };
 }
 
@@ -85,13 +115,47 @@ const { declareFleet, fleetOptionsFromConfig } = (await import(
 )) as typeof import("../../providers/fleetDeclaration.js");
 const spec = await readSpec(specDir);
 const options = { ...fleetOptionsFromConfig(() => undefined), ...JSON.parse(optionsJson) };
-const outputs = declareFleet(
-  { spec, actual: syntheticActual(spec), unresolved: [], preflight: { ok: true, findings: [] } },
-  options,
-);
+const headJson = process.env.KEYFLEET_MOCK_HEAD;
+let declared: ReturnType<typeof declareFleet> | undefined;
+// Inside a root stack, as the real program runs: stack transformations need one.
+await pulumi.runtime.runInPulumiStack(async () => {
+  pulumi.runtime.registerStackTransformation((args) => {
+    const o: { protect?: boolean; retainOnDelete?: boolean } = {};
+    if (args.opts.protect !== undefined) o.protect = args.opts.protect;
+    if (args.opts.retainOnDelete !== undefined) o.retainOnDelete = args.opts.retainOnDelete;
+    resourceOptions.set(`${args.type}::${args.name}`, o);
+    return undefined;
+  });
+  declared = declareFleet(
+    { spec, actual: syntheticActual(spec), unresolved: [], preflight: { ok: true, findings: [] } },
+    options,
+    headJson === undefined ? undefined : async () => JSON.parse(headJson),
+  );
+  return {};
+});
+if (!declared) throw new Error("declareFleet did not run");
+const outputs = declared;
 const [counts, pending, groupId] = await new Promise<unknown[]>((resolve) =>
   pulumi
     .all([outputs.counts, outputs.pending, outputs.groupId ?? "", outputs.conditionalAccessPolicyId ?? ""])
     .apply(resolve),
 );
-process.stdout.write(JSON.stringify({ resources: registered, counts, pending, groupId, plan: outputs.plan }));
+// An unknown output never runs its apply: ask whether it is known (the SDK's own, untyped promise) first.
+const head = outputs.recordsHead;
+const recordsHead =
+  head === undefined
+    ? "absent"
+    : (await (head as unknown as { isKnown: Promise<boolean> }).isKnown)
+      ? await new Promise<unknown>((resolve) => head.apply(resolve))
+      : "unknown";
+process.stdout.write(
+  JSON.stringify({
+    resources: registered,
+    counts,
+    pending,
+    groupId,
+    plan: outputs.plan,
+    unmanaged: outputs.unmanaged,
+    recordsHead,
+  }),
+);

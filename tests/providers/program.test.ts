@@ -1,36 +1,54 @@
 // The Pulumi program under Pulumi's mocks: the resource graph declared from the example specs, the safety
-// rails, and the optional azuread policy resources.
+// rails, the resource options, unmanaged credentials to remove, the records head output, and the optional
+// azuread policy resources.
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { readSpec } from "../../core/spec/load.js";
 import { gatherFleet } from "../../providers/fleetData.js";
+import { fleetOptionsFromConfig } from "../../providers/fleetDeclaration.js";
 import { providerSettings } from "../../providers/providerSettings.js";
 import { repoRoot } from "../support/cli.js";
 
 const run = promisify(execFile);
 
 interface MockRun {
-  resources: { type: string; name: string; inputs: Record<string, unknown> }[];
+  resources: {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+    protect?: boolean;
+    retainOnDelete?: boolean;
+  }[];
   counts: Record<string, number>;
   pending: { assignmentId: string }[];
   groupId: string;
   plan: Record<string, number>;
+  unmanaged: { report: number; remove: number };
+  recordsHead: { seq: number; hash: string } | "unknown" | "absent";
 }
 
-async function mockProgram(options: object = {}, env: NodeJS.ProcessEnv = {}): Promise<MockRun> {
+async function mockProgram(
+  options: object = {},
+  env: NodeJS.ProcessEnv = {},
+  specDir = "specs",
+): Promise<MockRun> {
   const { stdout } = await run(
     process.execPath,
-    ["--import", "tsx", "tests/providers/mockProgram.ts", "specs", JSON.stringify(options)],
+    ["--import", "tsx", "tests/providers/mockProgram.ts", specDir, JSON.stringify(options)],
     { cwd: repoRoot, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 },
   );
   return JSON.parse(stdout) as MockRun;
 }
 
 const keyType = "pulumi-nodejs:dynamic/keyfleet:KeyAssignment";
+const removalType = "pulumi-nodejs:dynamic/keyfleet:UnmanagedRemoval";
+// specs/policy.yaml: `unmanaged: remove` names this AAGUID (a withdrawn model); the YubiKey 5 it does not.
+const withdrawn = "f8a011f3-8c0a-4d15-8006-17111f9edc7d";
+const yubikey5 = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
 
 describe("the Pulumi program under mocks", () => {
   it("should declare one KeyAssignment per active (person, slot), named by object id and slot", async () => {
@@ -108,5 +126,107 @@ describe("the Pulumi program under mocks", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the program's resource options", () => {
+  it("should read keyfleet:protect and keyfleet:retainOnDelete as strict booleans, off by default", () => {
+    const opts = (values: Record<string, string>) => fleetOptionsFromConfig((k) => values[k]);
+    expect(opts({})).toMatchObject({ protect: false, retainOnDelete: false });
+    expect(opts({ protect: "true", retainOnDelete: "yes" })).toMatchObject({
+      protect: true,
+      retainOnDelete: true,
+    });
+    expect(opts({ protect: "0", retainOnDelete: "False" })).toMatchObject({
+      protect: false,
+      retainOnDelete: false,
+    });
+    expect(() => opts({ protect: "always" })).toThrow("keyfleet:protect must be true or false, not 'always'");
+    expect(() => opts({ retainOnDelete: "keep" })).toThrow(
+      "keyfleet:retainOnDelete must be true or false, not 'keep'",
+    );
+  });
+
+  it("should pass protect and retainOnDelete to every KeyAssignment", async () => {
+    const on = await mockProgram({ protect: true, retainOnDelete: true });
+    const keys = on.resources.filter((r) => r.type === keyType);
+    expect(keys.length).toBeGreaterThan(5);
+    for (const k of keys) expect(k).toMatchObject({ protect: true, retainOnDelete: true });
+    const off = await mockProgram({ protect: false, retainOnDelete: true });
+    for (const k of off.resources.filter((r) => r.type === keyType)) {
+      expect(k).toMatchObject({ protect: false, retainOnDelete: true });
+    }
+  });
+});
+
+describe("unmanaged credentials under the program's mocks", () => {
+  it("should declare an UnmanagedRemoval only for credentials whose AAGUID the policy removes", async () => {
+    const out = await mockProgram(
+      { allowMassRevoke: true, protect: true, retainOnDelete: true },
+      // Entra's reader lowercases AAGUIDs (core/entra/model.ts), as the plan expects.
+      { KEYFLEET_MOCK_UNMANAGED: `${withdrawn},${yubikey5},${withdrawn}` },
+    );
+    const removals = out.resources.filter((r) => r.type === removalType);
+    expect(removals).toHaveLength(2);
+    expect(out.unmanaged).toEqual({ report: 1, remove: 2 });
+    for (const r of removals) {
+      const { __provider, ...inputs } = r.inputs;
+      expect(typeof __provider).toBe("string");
+      expect(inputs).toMatchObject({ aaGuid: withdrawn, reason: expect.stringContaining(withdrawn) });
+      expect(String(inputs.userPrincipalName)).toContain("@");
+      expect(String(inputs.methodId)).toMatch(/^unmanaged\+[02]\/x=$/);
+      // Entra's '+', '/' and '=' never reach the resource name; a hash of the real id keeps names apart.
+      expect(r.name).toMatch(new RegExp(`^${String(inputs.objectId)}-unmanaged_[02]_x_-[0-9a-f]{8}$`));
+      // Protect or retain would pin a resource whose credential is already gone: only keys carry them.
+      expect(r.protect).toBeUndefined();
+      expect(r.retainOnDelete).toBeUndefined();
+    }
+    expect(new Set(removals.map((r) => r.name)).size).toBe(2);
+  });
+
+  it("should declare none when the policy only reports unmanaged credentials", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "keyfleet-report-"));
+    try {
+      cpSync(join(repoRoot, "specs"), dir, { recursive: true });
+      const policy = join(dir, "policy.yaml");
+      writeFileSync(policy, readFileSync(policy, "utf8").replace("action: remove", "action: report"));
+      const out = await mockProgram({}, { KEYFLEET_MOCK_UNMANAGED: `${withdrawn},${yubikey5}` }, dir);
+      expect(out.resources.filter((r) => r.type === removalType)).toEqual([]);
+      expect(out.unmanaged).toEqual({ report: 2, remove: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("should count removals in the mass-revoke share and stop the run unless allowed", async () => {
+    // No managed credentials yet: one removal is the whole share, above the example policy's 10 %.
+    await expect(mockProgram({}, { KEYFLEET_MOCK_UNMANAGED: withdrawn })).rejects.toThrow(
+      /would revoke 1 of 0 managed credentials/,
+    );
+  });
+});
+
+describe("the records head stack output", () => {
+  const hash = "ab".repeat(32);
+
+  it("should publish the head the program reads once the resources have settled", async () => {
+    const out = await mockProgram({}, { KEYFLEET_MOCK_HEAD: JSON.stringify({ seq: 7, hash }) });
+    expect(out.recordsHead).toEqual({ seq: 7, hash });
+  });
+
+  it("should publish seq 0 for an empty chain, and nothing without a reader", async () => {
+    expect((await mockProgram({}, { KEYFLEET_MOCK_HEAD: "null" })).recordsHead).toEqual({
+      seq: 0,
+      hash: "0".repeat(64),
+    });
+    expect((await mockProgram()).recordsHead).toBe("absent");
+  });
+
+  it("should leave the head unknown in a preview", async () => {
+    const out = await mockProgram(
+      {},
+      { KEYFLEET_MOCK_PREVIEW: "1", KEYFLEET_MOCK_HEAD: JSON.stringify({ seq: 7, hash }) },
+    );
+    expect(out.recordsHead).toBe("unknown");
   });
 });
