@@ -1,4 +1,6 @@
-// `keyfleet records`: list, verify and export the signed, hash-chained audit records.
+// `keyfleet records`: list, verify and export the signed, hash-chained audit records. `verify` checks the chain
+// against the anchor file and, with `--head`, against the head the pipeline published outside the store (the
+// stack output `recordsHead`), which the store's writers cannot reach.
 import type { Command } from "commander";
 import { action, ExitCode, printJson, UsageError } from "../exit.js";
 
@@ -19,6 +21,31 @@ async function openLog(location: string | undefined) {
   const { openRecordStore } = await import("../../core/records/openRecordStore.js");
   requireExistingStore(location);
   return openRecordStore(location);
+}
+
+/** `--head <seq>:<hash>` or the JSON `pulumi stack output recordsHead` prints (`{"seq":5,"hash":"…"}`). */
+export function parseHeadOption(text: string): { seq: number; hash: string } {
+  const usage = new UsageError(
+    `--head takes <seq>:<hash> or {"seq":<n>,"hash":"<64 hex>"} (as 'pulumi stack output recordsHead' prints it), not '${text.slice(0, 100)}'`,
+  );
+  const t = text.trim();
+  let seq: unknown;
+  let hash: unknown;
+  if (t.startsWith("{")) {
+    try {
+      ({ seq, hash } = JSON.parse(t) as { seq?: unknown; hash?: unknown });
+    } catch {
+      throw usage;
+    }
+  } else {
+    const m = /^(\d+):([0-9a-fA-F]+)$/.exec(t);
+    if (!m) throw usage;
+    seq = Number(m[1]);
+    hash = m[2];
+  }
+  if (!Number.isSafeInteger(seq) || (seq as number) < 0) throw usage;
+  if (typeof hash !== "string" || !/^[0-9a-fA-F]{64}$/.test(hash)) throw usage;
+  return { seq: seq as number, hash: hash.toLowerCase() };
 }
 
 function seqOption(text: string | undefined, flag: string): number | undefined {
@@ -98,17 +125,22 @@ export function registerRecords(program: Command): void {
   )
     .option("--anchor <path>", "anchor file with the last known (seq, hash) (env KEYFLEET_RECORDS_ANCHOR)")
     .option(
+      "--head <seq:hash>",
+      "the head published outside the store, as <seq>:<hash> or the JSON of 'pulumi stack output recordsHead'",
+    )
+    .option(
       "--trusted-keys <dir>",
       "folder of trusted public keys (*.pub); default: the key folder's pipeline, station and trusted/ keys",
     )
     .option("--json", "machine-readable output")
     .action(
-      action(async (opts: StoreOpts & { anchor?: string; trustedKeys?: string }) => {
+      action(async (opts: StoreOpts & { anchor?: string; head?: string; trustedKeys?: string }) => {
         const { readAnchor, defaultAnchorPath } = await import("../../core/records/anchor.js");
         const { verifyChain } = await import("../../core/records/verifyChain.js");
         const { formatChainReport } = await import("../../core/records/formatRecords.js");
         const { loadTrustedKeys, loadPublicKey } = await import("../../core/signing/keyFiles.js");
         const anchorPath = opts.anchor ?? defaultAnchorPath();
+        const head = opts.head === undefined ? undefined : parseHeadOption(opts.head);
         if (opts.anchor) {
           const { existsSync } = await import("node:fs");
           if (!existsSync(opts.anchor)) throw new UsageError(`no anchor file at ${opts.anchor}`);
@@ -125,17 +157,37 @@ export function registerRecords(program: Command): void {
           trustedKeys = loadTrustedKeys();
         }
         const log = await openLog(opts.store);
-        let report: import("../../core/records/verifyChain.js").ChainReport;
+        let report: import("../../core/records/verifyChain.js").ChainReport & { stackHead?: typeof head };
         try {
           const anchor = readAnchor(anchorPath);
           const verifyOpts: Parameters<typeof verifyChain>[1] = { trustedKeys };
           if (anchor) verifyOpts.anchor = anchor;
-          report = verifyChain(await log.rows(), verifyOpts);
+          const rows = await log.rows();
+          report = verifyChain(rows, verifyOpts);
+          if (head) {
+            // The head is a second anchor: what it finds beyond the anchor file's check is its own finding.
+            const byHead = verifyChain(rows, { trustedKeys, anchor: { ...head, at: "" } });
+            const known = new Set(report.findings.map((f) => `${f.kind}@${f.seq}:${f.message}`));
+            const extra = byHead.findings
+              .filter((f) => !known.has(`${f.kind}@${f.seq}:${f.message}`))
+              .map((f) => ({ ...f, message: `${f.message} (the published head, --head ${head.seq})` }));
+            report = {
+              ...report,
+              ok: report.ok && extra.length === 0,
+              findings: [...report.findings, ...extra].sort((a, b) => a.seq - b.seq),
+              anchor: report.anchor ?? { ...head, at: "" },
+              stackHead: head,
+            };
+          }
         } finally {
           await log.close();
         }
         if (opts.json) printJson(report);
-        else process.stdout.write(formatChainReport(report));
+        else {
+          process.stdout.write(formatChainReport(report));
+          if (head)
+            process.stdout.write(`published head (--head): seq ${head.seq} ${head.hash.slice(0, 16)}…\n`);
+        }
         return report.ok ? ExitCode.Ok : ExitCode.Differences;
       }),
     );
