@@ -8,9 +8,16 @@
 // gated on generation g+1 being done. The station carries it out once the new key is registered; failing that,
 // the next `pulumi up --refresh` does: read reports the credential under `retiring`, diff sees an active
 // assignment with retiring credentials and asks for an update, and update revokes them in Entra.
+//
+// Lost keys are the exception: whoever holds a lost key can still sign in, so it is revoked at once. A slot
+// marked lost (`lostSince`) whose active key was registered before that day is replaced delete-first (see
+// assignmentDiff.ts): delete revokes the key and cancels open work, create raises the next generation. Every
+// call also revokes, at once, any credential of the assignment registered before `lostSince` that Entra still
+// lists, and none of them ever counts as the working key (no re-adoption; read reports pending or gone).
+// Every credential the provider deletes goes through `revokeCredential`, which writes a signed record.
 import type * as dynamic from "@pulumi/pulumi/dynamic/index.js";
 import type { RaiseInput, Task } from "../core/tasks/model.js";
-import { checkAssignmentInputs, diffAssignment, keyFitsProfile } from "./assignmentDiff.js";
+import { checkAssignmentInputs, diffAssignment, keyFitsProfile, lostCredential } from "./assignmentDiff.js";
 import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
 import type { Fido2Credential, ProviderBackends, RevocationSubject } from "./backends.js";
 import { openBackends } from "./openBackends.js";
@@ -46,6 +53,12 @@ export class ProviderConfigError extends Error {
 }
 
 let settings: ProviderSettings | undefined;
+/**
+ * assignmentId → the lost date, noted by diff when it asks for a lost-key replacement, so that the delete that
+ * follows (in this process) can say why in the revocation record. Delete's own inputs are the old state,
+ * which predates the lost mark; without the note the record gives the generic reason.
+ */
+const lostReplacements = new Map<string, string>();
 let opened: Promise<ProviderBackends> | undefined;
 
 async function backends(purpose: string): Promise<ProviderBackends> {
@@ -212,9 +225,39 @@ async function revokeNow(b: ProviderBackends, retire: Task[], reason: string): P
   }
 }
 
+const lostReason = (assignmentId: string, since: string) => `${assignmentId}: key reported lost on ${since}`;
+
+/**
+ * Revokes, at once, this assignment's credentials that Entra still lists and that were registered before the
+ * slot's lost date (those its tasks registered or were retiring), and cancels deferred revocations of them.
+ * Returns what is left: the credentials and the open retire tasks.
+ */
+async function revokeLost(
+  b: ProviderBackends,
+  a: AssignmentInputs,
+  tasks: Task[],
+  retire: Task[],
+  creds: Fido2Credential[],
+): Promise<{ creds: Fido2Credential[]; retire: Task[] }> {
+  if (!a.lostSince) return { creds, retire };
+  const mine = new Set([
+    ...tasks.map((t) => (t.result?.kind === "registered" ? t.result.methodId : "")),
+    ...retire.map((t) => t.revoke?.methodId ?? ""),
+  ]);
+  const lost = creds.filter((c) => mine.has(c.id) && lostCredential(c.createdDateTime, a.lostSince));
+  if (lost.length === 0) return { creds, retire };
+  const reason = lostReason(a.assignmentId, a.lostSince);
+  for (const c of lost) await b.revokeCredential(subjectOf(a, c.id), reason);
+  const gone = new Set(lost.map((c) => c.id));
+  const moot = retire.filter((t) => gone.has(t.revoke?.methodId ?? ""));
+  for (const t of moot) await b.tasks.cancel(t.id, { reason, force: true });
+  return { creds: creds.filter((c) => !gone.has(c.id)), retire: retire.filter((t) => !moot.includes(t)) };
+}
+
 /** A credential an `adopt` slot may take over: it fits the profile and every adopt criterion holds. */
 function adoptable(c: Fido2Credential, inputs: AssignmentInputs): boolean {
   const k = inputs.adoptCriteria;
+  if (lostCredential(c.createdDateTime, inputs.lostSince)) return false;
   if (!keyFitsProfile({ aaguid: c.aaGuid, model: c.model, credProtect: 0 }, inputs.profile)) return false;
   if (k.aaguids.length > 0 && !k.aaguids.includes(c.aaGuid.toLowerCase())) return false;
   if (k.displayNameContains && !c.displayName.includes(k.displayNameContains)) return false;
@@ -234,16 +277,22 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
   },
 
   async diff(_id, olds, news) {
-    return diffAssignment(olds, news);
+    const d = diffAssignment(olds, news);
+    if (d.deleteBeforeReplace && d.replaces?.includes("lostSince"))
+      lostReplacements.set(olds.assignmentId, news.lostSince);
+    return d;
   },
 
   async create(inputs) {
     const b = await backends(`provision ${inputs.assignmentId}`);
     const base = emptyOutputs(inputs);
-    const [tasks, creds] = await Promise.all([
+    const [tasks, listed, retiringNow] = await Promise.all([
       provisionTasks(b, inputs.assignmentId),
       b.directory.listFido2(inputs.objectId),
+      retiringTasks(b, inputs.assignmentId),
     ]);
+    // A lost key still registered (its revocation failed, or state was lost) goes now, before anything else.
+    const { creds, retire } = await revokeLost(b, inputs, tasks, retiringNow, listed);
     const live = tasks.filter((t) => t.state !== "cancelled");
     const next = (tasks.at(-1)?.generation ?? 0) + 1;
     const id = (generation: number) => `${inputs.assignmentId}@${generation}`;
@@ -258,7 +307,7 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
           inputs.profile,
         )
       ) {
-        const retiring = retiringIds(await retiringTasks(b, inputs.assignmentId), creds);
+        const retiring = retiringIds(retire, creds);
         return {
           id: id(t.generation),
           outs: { ...active(base, cred, t.generation, t.profile.credProtect, false), retiring },
@@ -299,15 +348,17 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
     ]);
     const base: AssignmentOutputs = { ...emptyOutputs(olds), retiring: retiringIds(retire, creds) };
     const gone = { id: "" } as const;
+    // A key registered before the slot's lost date is never the working key, even while Entra still lists it.
+    const usable = creds.filter((c) => !lostCredential(c.createdDateTime, olds.lostSince));
 
     if (olds.adopted) {
-      const cred = creds.find((c) => c.id === olds.methodId);
+      const cred = usable.find((c) => c.id === olds.methodId);
       return cred ? { id, props: active(base, cred, 0, 0, true) } : gone;
     }
     const mine = tasks.filter((t) => t.generation >= olds.generation && t.state !== "cancelled");
     // The newest generation that is registered and still in Entra wins; then an open one is pending.
     for (const t of [...mine].reverse()) {
-      const cred = registered(t, creds);
+      const cred = registered(t, usable);
       if (cred) return { id, props: active(base, cred, t.generation, t.profile.credProtect, false) };
     }
     const open = mine.filter(isOpen).at(-1);
@@ -320,11 +371,13 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
   async update(_id, olds, news) {
     const b = await backends(`update ${news.assignmentId}`);
     const base = emptyOutputs(news);
-    const [tasks, creds, retire] = await Promise.all([
+    const [tasks, listed, retiringNow] = await Promise.all([
       provisionTasks(b, news.assignmentId),
       b.directory.listFido2(news.objectId),
       retiringTasks(b, news.assignmentId),
     ]);
+    // A replaced key reported lost while its replacement is still pending must not wait for it.
+    const { creds, retire } = await revokeLost(b, news, tasks, retiringNow, listed);
     if (olds.status === "active") {
       const current = tasks.find((t) => t.generation === olds.generation);
       const cred = creds.find((c) => c.id === olds.methodId);
@@ -363,6 +416,17 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
     if (open.length > 0 && !changed) {
       return { outs: { ...pending(base, open.at(-1)!), retiring: retiringIds(retire, creds) } };
     }
+    if (!changed) {
+      // Only the lost mark changed, and the key the state waits for may have been registered since the last
+      // refresh: keep it rather than raise another (a lost one was revoked above and is not in `creds`).
+      const mine = tasks.filter((t) => t.generation >= olds.generation && t.state !== "cancelled");
+      for (const t of [...mine].reverse()) {
+        const cred = registered(t, creds);
+        if (!cred) continue;
+        const outs = active(base, cred, t.generation, t.profile.credProtect, false);
+        return { outs: { ...outs, retiring: retiringIds(retire, creds) } };
+      }
+    }
     for (const t of open)
       await b.tasks.cancel(t.id, {
         reason: `superseded: ${news.assignmentId} changed in the specs`,
@@ -377,6 +441,8 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
 
   async delete(_id, props) {
     const olds = props as AssignmentOutputs;
+    const lostSince = lostReplacements.get(olds.assignmentId);
+    lostReplacements.delete(olds.assignmentId);
     // Without Graph, Pulumi would drop the resource from state while Entra keeps the key: refuse instead.
     const b = await backends(`revoke ${olds.assignmentId} (deleting needs a configured Graph connection)`);
     const [tasks, retire] = await Promise.all([
@@ -384,7 +450,8 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
       retiringTasks(b, olds.assignmentId),
     ]);
     const newer = tasks.filter((t) => t.generation > olds.generation && t.state !== "cancelled");
-    if (newer.length > 0 && !olds.adopted) {
+    // A lost key is never kept until a replacement is active: it falls through to the immediate revocation.
+    if (newer.length > 0 && !olds.adopted && lostSince === undefined) {
       // A replacement: its create raised the newer generation. Keep the old key until that one is active.
       const gate = newer.at(-1)!.generation;
       await raiseDeferredRevocation(b, olds, gate);
@@ -394,13 +461,17 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
       }
       return;
     }
-    if (newer.length > 0 && olds.adopted) {
+    if (newer.length > 0 && olds.adopted && lostSince === undefined) {
       await raiseDeferredRevocation(b, { ...olds, generation: 0 }, newer.at(-1)!.generation);
       return;
     }
-    // A real removal: cancel open work, revoke the credential and any it was still retiring.
-    for (const t of tasks.filter(isOpen))
-      await b.tasks.cancel(t.id, { reason: `${olds.assignmentId} removed from the specs`, force: true });
+    // A real removal, or a lost key's delete-first replacement: cancel open work, revoke the credential and
+    // any it was still retiring.
+    const reason =
+      lostSince === undefined
+        ? `${olds.assignmentId} removed from the specs`
+        : `${lostReason(olds.assignmentId, lostSince)}; a replacement follows`;
+    for (const t of tasks.filter(isOpen)) await b.tasks.cancel(t.id, { reason, force: true });
     // The state may predate the station's registration: revoke what every done task registered, too (those
     // Entra still lists; the one state names is revoked, and recorded, even if it is already gone).
     const listed = new Set((await b.directory.listFido2(olds.objectId)).map((c) => c.id));
@@ -410,7 +481,6 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
         .map((t) => (t.result?.kind === "registered" ? t.result.methodId : ""))
         .filter((m) => listed.has(m)),
     ]);
-    const reason = `${olds.assignmentId} removed from the specs`;
     for (const m of methods) if (m) await b.revokeCredential(subjectOf(olds, m), reason);
     await revokeNow(b, retire, reason);
   },
