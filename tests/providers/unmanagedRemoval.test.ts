@@ -15,7 +15,12 @@ import { loadPublicKey, writeNewSigningKey } from "../../core/signing/keyFiles.j
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import type { UnmanagedRemovalInputs } from "../../providers/unmanagedRemoval.js";
 import { repoRoot } from "../support/cli.js";
-import { type DynamicProviderHost, startDynamicProviderHost, urnFor } from "../support/pulumiHost.js";
+import {
+  type DynamicProviderHost,
+  type Props,
+  startDynamicProviderHost,
+  urnFor,
+} from "../support/pulumiHost.js";
 import { project } from "./fixtures.js";
 import { entraClientFor, registerPasskey } from "./stationStandIn.js";
 
@@ -83,14 +88,16 @@ const listed = async () =>
   (await entra.get<{ value: { id: string }[] }>(`/users/${ada}/authentication/fido2Methods`)).value.map(
     (m) => m.id,
   );
-const inputs = (methodId: string): UnmanagedRemovalInputs & { __provider: string } => ({
-  objectId: ada,
-  userPrincipalName: "ada.lindqvist@northwindforge.example",
-  methodId,
-  aaGuid: withdrawn,
-  reason,
-  __provider: provider,
-});
+const inputs = (methodId: string): Props => {
+  const declared: UnmanagedRemovalInputs = {
+    objectId: ada,
+    userPrincipalName: "ada.lindqvist@northwindforge.example",
+    methodId,
+    aaGuid: withdrawn,
+    reason,
+  };
+  return { ...declared, __provider: provider };
+};
 
 describe("the serialized UnmanagedRemoval provider", () => {
   it("should stay under 4 KiB and carry no absolute path or implementation logic", () => {
