@@ -13,11 +13,13 @@ export { readRecordsHead } from "./pipelineAudit.js";
 
 export async function openBackends(settings: ProviderSettings): Promise<ProviderBackends> {
   const { openDirectory } = await import("./entraDirectory.js");
-  const signer = loadSigningKey(settings.pipelineKeyPath);
+  // Entra first: without a Graph connection that is the problem to report, whatever else is missing.
   const directory = await openDirectory(settings.entra);
   let inner: Awaited<ReturnType<typeof openTaskStore>> | undefined;
   let records: Awaited<ReturnType<typeof openRecordStore>>;
+  let signer: ReturnType<typeof loadSigningKey>;
   try {
+    signer = loadSigningKey(settings.pipelineKeyPath);
     inner = await openTaskStore(settings.taskStore);
     records = await openRecordStore(settings.taskStore, { signer, anchorPath: anchorPathOf(settings) });
   } catch (e) {
