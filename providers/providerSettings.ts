@@ -7,7 +7,7 @@
 // taken from the Pulumi project directory, not the process's: the engine starts the provider host (and the
 // program) in `<project>/dist`, so cwd-relative would put the anchor in the build output, apart from the CLI's.
 import { existsSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { type EntraSettings, entraSettingsFromEnv, entraSettingsFromPulumi } from "../core/entra/config.js";
 import { defaultAnchorPath } from "../core/records/anchor.js";
 import { privateKeyPath } from "../core/signing/keyFiles.js";
@@ -34,11 +34,16 @@ export const PROVIDER_SETTINGS = {
 /**
  * The Pulumi project directory: `cwd` when it holds Pulumi.yaml, else its parent when that does (`dist/`).
  * getcwd() resolves symbolic links, so a project whose `dist` links to a shared build would resolve to the
- * build's parent: the shell's PWD is used instead when it names the same directory.
+ * build's parent; the launching shell's (or CLI's) PWD is preferred when it, or its child of cwd's name, is
+ * the same directory as cwd.
  */
 export function projectDirectory(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   const logical = env.PWD;
-  if (logical && logical !== cwd && sameDirectory(logical, cwd)) cwd = logical;
+  if (logical && logical !== cwd) {
+    if (sameDirectory(logical, cwd)) return projectDirectory(logical, {});
+    if (existsSync(join(logical, "Pulumi.yaml")) && sameDirectory(join(logical, basename(cwd)), cwd))
+      return logical;
+  }
   if (existsSync(join(cwd, "Pulumi.yaml"))) return cwd;
   const parent = dirname(cwd);
   return existsSync(join(parent, "Pulumi.yaml")) ? parent : cwd;
@@ -62,6 +67,7 @@ export function providerSettings(
     recordsAnchorPath: resolveAnchorPath(
       get("recordsAnchor") || env[PROVIDER_SETTINGS.recordsAnchor.env],
       cwd,
+      env,
     ),
   };
 }
@@ -75,9 +81,13 @@ function sameDirectory(a: string, b: string): boolean {
 }
 
 /** The anchor path: as configured, else the default, relative ones taken from the project directory. */
-export function resolveAnchorPath(configured: string | undefined, cwd: string = process.cwd()): string {
+export function resolveAnchorPath(
+  configured: string | undefined,
+  cwd: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const anchor = configured || defaultAnchorPath({});
-  return isAbsolute(anchor) ? anchor : resolve(projectDirectory(cwd), anchor);
+  return isAbsolute(anchor) ? anchor : resolve(projectDirectory(cwd, env), anchor);
 }
 
 /** The anchor path settings name, or the default resolved as {@link providerSettings} would. */
