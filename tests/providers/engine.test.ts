@@ -1,11 +1,12 @@
 // The real engine end to end: the `pulumi` CLI (built by scripts/install-pulumi.sh) runs the compiled program
 // against a file:// backend and the Entra emulator: up, refresh, drift seen after a key is deleted behind
-// Pulumi's back, a spec change, and destroy revoking the keys.
+// Pulumi's back, a spec change, and destroy revoking the keys; the records head among the stack outputs.
 import "reflect-metadata";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EntraClient } from "../../core/entra/client.js";
+import { openRecordStore } from "../../core/records/openRecordStore.js";
 import { writeNewSigningKey } from "../../core/signing/keyFiles.js";
 import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import type { TaskStore } from "../../core/tasks/store.js";
@@ -67,6 +68,14 @@ describe("pulumi up/refresh/destroy with the real engine", () => {
     const out = await project.outputs();
     expect(out.counts).toEqual({ pending: 2, active: 0 });
     expect((await store.list({ state: "pending" })).length).toBe(2);
+    // The program publishes the records chain head after the creates: here the two signed raises.
+    const records = await openRecordStore(`sqlite:${join(project.dir, "tasks.db")}`);
+    try {
+      expect(out.recordsHead).toEqual(await records.head());
+      expect(out.recordsHead).toMatchObject({ seq: 2 });
+    } finally {
+      await records.close();
+    }
     const state = readFileSync(join(project.dir, ".state/.pulumi/stacks/keyfleet/test.json"), "utf8");
     expect(state).not.toContain(emu.clientSecret);
   }, 300_000);
