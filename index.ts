@@ -25,5 +25,10 @@ export default async function keyfleet() {
       `keyfleet: the directory does not know ${data.unresolved.join(", ")}; their keys are not declared`,
     );
   }
+  // The Node SDK records a formatted stack (mapped through source maps) on every promise it creates; at 10,000
+  // resources that took minutes and ran the program out of heap (providers/README.md, "Scale"). Keyfleet's
+  // errors carry their meaning in the message (file:line:col for specs), so declarations run without stacks.
+  // Pulumi still records each resource's own source position: it lifts the limit for that itself.
+  Error.stackTraceLimit = 0;
   return declareFleet(data, options, () => readRecordsHead(settings));
 }

@@ -11,10 +11,11 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { type EntraSettings, entraSettingsFromEnv, entraSettingsFromPulumi } from "../core/entra/config.js";
 import { defaultAnchorPath } from "../core/records/anchor.js";
 import { privateKeyPath } from "../core/signing/keyFiles.js";
+import { DEFAULT_TASK_STORE } from "../core/tasks/openTaskStore.js";
 
 export interface ProviderSettings {
   entra: EntraSettings;
-  /** `sqlite:<path>` or an Azure Table Storage location; undefined when nothing is configured. */
+  /** `sqlite:<absolute path>` or an Azure Table Storage location. */
   taskStore: string | undefined;
   pipelineKeyPath: string;
   /**
@@ -58,12 +59,17 @@ export function providerSettings(
   const fromPulumi = Object.fromEntries(
     Object.entries(entraSettingsFromPulumi(get)).filter(([, v]) => v !== undefined && v !== ""),
   );
-  const taskStore = get("taskStore") || env[PROVIDER_SETTINGS.taskStore.env] || undefined;
+  const project = () => projectDirectory(cwd, env);
+  const fromProject = (path: string) => (path === "" || isAbsolute(path) ? path : resolve(project(), path));
+  const store = get("taskStore") || env[PROVIDER_SETTINGS.taskStore.env] || DEFAULT_TASK_STORE;
+  const taskStore = store.startsWith("sqlite:")
+    ? `sqlite:${fromProject(store.slice("sqlite:".length))}`
+    : store;
   const keyFile = get("pipelineKeyFile") || undefined;
   return {
     entra: { ...entraSettingsFromEnv(env), ...fromPulumi },
     taskStore,
-    pipelineKeyPath: keyFile ?? privateKeyPath("pipeline", env),
+    pipelineKeyPath: fromProject(keyFile ?? privateKeyPath("pipeline", env)),
     recordsAnchorPath: resolveAnchorPath(
       get("recordsAnchor") || env[PROVIDER_SETTINGS.recordsAnchor.env],
       cwd,

@@ -56,6 +56,27 @@ describe("the records anchor setting", () => {
   });
 });
 
+describe("the task store and pipeline key settings", () => {
+  it("should take a relative SQLite store and key file from the project directory, as the CLI there would", () => {
+    const get = (k: string) =>
+      ({ taskStore: "sqlite:.keyfleet/keyfleet.db", pipelineKeyFile: "keys/pipeline.ed25519" })[k];
+    const s = providerSettings(get, {}, join(project, "dist"));
+    expect(s.taskStore).toBe(`sqlite:${join(project, ".keyfleet", "keyfleet.db")}`);
+    expect(s.pipelineKeyPath).toBe(join(project, "keys", "pipeline.ed25519"));
+    // Unset, the store is the CLI's default, in the project too.
+    expect(providerSettings(none, {}, join(project, "dist")).taskStore).toBe(
+      `sqlite:${join(project, ".keyfleet", "keyfleet.db")}`,
+    );
+  });
+
+  it("should leave absolute paths and Azure Table locations as they are", () => {
+    const azure = "azure-table:https://acct.table.core.windows.net";
+    expect(providerSettings(none, { KEYFLEET_TASK_STORE: azure }, project).taskStore).toBe(azure);
+    const abs = (k: string) => (k === "taskStore" ? "sqlite:/var/lib/keyfleet/tasks.db" : undefined);
+    expect(providerSettings(abs, {}, project).taskStore).toBe("sqlite:/var/lib/keyfleet/tasks.db");
+  });
+});
+
 describe("the pipeline's provenance", () => {
   it("should take Keyfleet's names first, then GitHub's, and leave out what is unset", () => {
     expect(
