@@ -30,6 +30,7 @@ function emulatorConfig(emu: Awaited<ReturnType<typeof startEmulator>>, dir: str
     "keyfleet:entraCaFile": emu.caCertPath,
     "keyfleet:taskStore": `sqlite:${join(dir, "tasks.db")}`,
     "keyfleet:pipelineKeyFile": keyPath,
+    "keyfleet:recordsAnchor": join(dir, "records.anchor.json"),
   };
 }
 

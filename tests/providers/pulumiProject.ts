@@ -49,6 +49,9 @@ export async function createPulumiProject(opts: {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_HOME: join(dir, ".pulumi-home"),
+    // dist links to the repository's build, and the engine starts the provider host in its real path, so the
+    // host would take the repository for the project: keep each test project's records anchor in the project.
+    KEYFLEET_RECORDS_ANCHOR: join(dir, ".keyfleet", "records.anchor.json"),
     ...opts.env,
   };
   const pulumi = (args: string[], o: { timeoutMs?: number } = {}) =>
