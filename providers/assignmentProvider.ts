@@ -20,9 +20,8 @@ import type { RaiseInput, Task } from "../core/tasks/model.js";
 import { checkAssignmentInputs, diffAssignment, keyFitsProfile, lostCredential } from "./assignmentDiff.js";
 import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
 import type { Fido2Credential, ProviderBackends, RevocationSubject } from "./backends.js";
-import { openBackends } from "./openBackends.js";
+import { backendsFor, configureBackends } from "./configuredBackends.js";
 import { pipelineProvenance } from "./pipelineAudit.js";
-import { type ProviderSettings, providerSettings } from "./providerSettings.js";
 
 const OPEN: readonly Task["state"][] = ["pending", "claimed", "registering", "failed"];
 const isOpen = (t: Task) => OPEN.includes(t.state);
@@ -41,40 +40,12 @@ function subjectOf(a: AssignmentInputs, methodId: string): RevocationSubject {
   };
 }
 
-export class ProviderConfigError extends Error {
-  readonly brand = "keyfleet.ProviderConfigError";
-  static isInstance(e: unknown): e is ProviderConfigError {
-    return (
-      typeof e === "object" &&
-      e !== null &&
-      (e as { brand?: unknown }).brand === "keyfleet.ProviderConfigError"
-    );
-  }
-}
-
-let settings: ProviderSettings | undefined;
 /**
  * assignmentId → the lost date, noted by diff when it asks for a lost-key replacement, so that the delete that
  * follows (in this process) can say why in the revocation record. Delete's own inputs are the old state,
  * which predates the lost mark; without the note the record gives the generic reason.
  */
 const lostReplacements = new Map<string, string>();
-let opened: Promise<ProviderBackends> | undefined;
-
-async function backends(purpose: string): Promise<ProviderBackends> {
-  if (!settings) {
-    throw new ProviderConfigError(`keyfleet: the provider was not configured; cannot ${purpose}`);
-  }
-  const s = settings;
-  opened ??= openBackends(s);
-  try {
-    return await opened;
-  } catch (e) {
-    opened = undefined;
-    const why = e instanceof Error ? e.message : String(e);
-    throw new ProviderConfigError(`keyfleet: cannot ${purpose}: ${why}`);
-  }
-}
 
 function emptyOutputs(inputs: AssignmentInputs): AssignmentOutputs {
   return {
@@ -268,8 +239,7 @@ function adoptable(c: Fido2Credential, inputs: AssignmentInputs): boolean {
 
 export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInputs, AssignmentOutputs>> = {
   async configure(req) {
-    settings = providerSettings((key) => req.config.get(`keyfleet:${key}`));
-    opened = undefined;
+    configureBackends(req.config);
   },
 
   async check(_olds, news) {
@@ -284,7 +254,7 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
   },
 
   async create(inputs) {
-    const b = await backends(`provision ${inputs.assignmentId}`);
+    const b = await backendsFor(`provision ${inputs.assignmentId}`);
     const base = emptyOutputs(inputs);
     const [tasks, listed, retiringNow] = await Promise.all([
       provisionTasks(b, inputs.assignmentId),
@@ -340,7 +310,7 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
 
   async read(id, props) {
     const olds = props as AssignmentOutputs;
-    const b = await backends(`read ${olds.assignmentId}`);
+    const b = await backendsFor(`read ${olds.assignmentId}`);
     const [tasks, creds, retire] = await Promise.all([
       provisionTasks(b, olds.assignmentId),
       b.directory.listFido2(olds.objectId),
@@ -369,7 +339,7 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
   },
 
   async update(_id, olds, news) {
-    const b = await backends(`update ${news.assignmentId}`);
+    const b = await backendsFor(`update ${news.assignmentId}`);
     const base = emptyOutputs(news);
     const [tasks, listed, retiringNow] = await Promise.all([
       provisionTasks(b, news.assignmentId),
@@ -444,7 +414,7 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
     const lostSince = lostReplacements.get(olds.assignmentId);
     lostReplacements.delete(olds.assignmentId);
     // Without Graph, Pulumi would drop the resource from state while Entra keeps the key: refuse instead.
-    const b = await backends(`revoke ${olds.assignmentId} (deleting needs a configured Graph connection)`);
+    const b = await backendsFor(`revoke ${olds.assignmentId} (deleting needs a configured Graph connection)`);
     const [tasks, retire] = await Promise.all([
       provisionTasks(b, olds.assignmentId),
       retiringTasks(b, olds.assignmentId),

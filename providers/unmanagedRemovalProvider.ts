@@ -3,39 +3,8 @@
 // (`revokeCredential`: Entra delete, then a signed revocation record); nothing else here changes Entra.
 // Compiled to dist/providers/unmanagedRemovalProvider.js by `npm run build`.
 import type * as dynamic from "@pulumi/pulumi/dynamic/index.js";
-import type { ProviderBackends } from "./backends.js";
-import { openBackends } from "./openBackends.js";
-import { type ProviderSettings, providerSettings } from "./providerSettings.js";
+import { backendsFor, configureBackends } from "./configuredBackends.js";
 import type { UnmanagedRemovalInputs, UnmanagedRemovalOutputs } from "./unmanagedRemoval.js";
-
-export class RemovalConfigError extends Error {
-  readonly brand = "keyfleet.RemovalConfigError";
-  static isInstance(e: unknown): e is RemovalConfigError {
-    return (
-      typeof e === "object" &&
-      e !== null &&
-      (e as { brand?: unknown }).brand === "keyfleet.RemovalConfigError"
-    );
-  }
-}
-
-let settings: ProviderSettings | undefined;
-let opened: Promise<ProviderBackends> | undefined;
-
-async function backends(purpose: string): Promise<ProviderBackends> {
-  if (!settings) {
-    throw new RemovalConfigError(`keyfleet: the provider was not configured; cannot ${purpose}`);
-  }
-  const s = settings;
-  opened ??= openBackends(s);
-  try {
-    return await opened;
-  } catch (e) {
-    opened = undefined;
-    const why = e instanceof Error ? e.message : String(e);
-    throw new RemovalConfigError(`keyfleet: cannot ${purpose}: ${why}`);
-  }
-}
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -66,8 +35,7 @@ export const unmanagedRemovalProvider: Required<
   dynamic.ResourceProvider<UnmanagedRemovalInputs, UnmanagedRemovalOutputs>
 > = {
   async configure(req) {
-    settings = providerSettings((key) => req.config.get(`keyfleet:${key}`));
-    opened = undefined;
+    configureBackends(req.config);
   },
 
   async check(_olds, news) {
@@ -82,7 +50,7 @@ export const unmanagedRemovalProvider: Required<
   },
 
   async create(inputs) {
-    const b = await backends(`remove ${inputs.methodId} of ${inputs.objectId}`);
+    const b = await backendsFor(`remove ${inputs.methodId} of ${inputs.objectId}`);
     const outcome = await b.revokeCredential(
       { objectId: inputs.objectId, userPrincipalName: inputs.userPrincipalName, methodId: inputs.methodId },
       inputs.reason,
@@ -95,7 +63,7 @@ export const unmanagedRemovalProvider: Required<
 
   async read(id, props) {
     const olds = props as UnmanagedRemovalOutputs;
-    const b = await backends(`read ${olds.methodId} of ${olds.objectId}`);
+    const b = await backendsFor(`read ${olds.methodId} of ${olds.objectId}`);
     const listed = (await b.directory.listFido2(olds.objectId)).some((c) => c.id === olds.methodId);
     // Back in Entra (restored, or the delete was undone): gone, so the next `up` removes it again.
     return listed ? { id: "" } : { id, props: olds };
