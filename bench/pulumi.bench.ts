@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { writeNewSigningKey } from "../core/signing/keyFiles.js";
 import { startEmulator } from "../emulator/index.js";
 import { addSyntheticUsers, loadTenantSeed } from "../emulator/tenant.js";
-import { assignmentInputs, compiledProviderText } from "../tests/providers/fixtures.js";
+import { assignmentInputs, compiledProviderText, emulatorConfig } from "../tests/providers/fixtures.js";
 import { createPulumiProject } from "../tests/providers/pulumiProject.js";
 import { repoRoot } from "../tests/support/cli.js";
 import { startDynamicProviderHost, urnFor } from "../tests/support/pulumiHost.js";
@@ -17,21 +17,14 @@ import { measure, printTable } from "./table.js";
 
 const type = "pulumi-nodejs:dynamic/keyfleet:KeyAssignment";
 
-function emulatorConfig(emu: Awaited<ReturnType<typeof startEmulator>>, dir: string): Record<string, string> {
+function benchConfig(emu: Awaited<ReturnType<typeof startEmulator>>, dir: string): Record<string, string> {
   const keyPath = join(dir, "pipeline.ed25519");
   writeNewSigningKey(keyPath);
-  return {
-    "keyfleet:entraTenantId": emu.tenantId,
-    "keyfleet:entraClientId": emu.clientId,
-    "keyfleet:entraCloud": "custom",
-    "keyfleet:entraAuthorityHost": emu.url,
-    "keyfleet:entraGraphUrl": emu.url,
-    "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
-    "keyfleet:entraCaFile": emu.caCertPath,
-    "keyfleet:taskStore": `sqlite:${join(dir, "tasks.db")}`,
-    "keyfleet:pipelineKeyFile": keyPath,
-    "keyfleet:recordsAnchor": join(dir, "records.anchor.json"),
-  };
+  return emulatorConfig(emu, {
+    taskStore: join(dir, "tasks.db"),
+    pipelineKey: keyPath,
+    recordsAnchor: join(dir, "records.anchor.json"),
+  });
 }
 
 async function grpcFigures(n: number): Promise<(string | number)[]> {
@@ -39,7 +32,7 @@ async function grpcFigures(n: number): Promise<(string | number)[]> {
   const emu = await startEmulator({ synthetic: n });
   const host = await startDynamicProviderHost({ cwd: join(repoRoot, "dist"), project: "keyfleet" });
   try {
-    await host.configure({ ...emulatorConfig(emu, dir), "keyfleet:entraClientSecret": emu.clientSecret });
+    await host.configure({ ...benchConfig(emu, dir), "keyfleet:entraClientSecret": emu.clientSecret });
     const provider = compiledProviderText();
     const ids = (addSyntheticUsers(loadTenantSeed(undefined), n, 1).users ?? []).slice(-n).map((u) => u.id);
     const states: Record<string, unknown>[] = [];
@@ -82,7 +75,7 @@ async function engineFigures(n: number, skipCheckpoints: boolean): Promise<(stri
     env: { PULUMI_SKIP_CHECKPOINTS: skipCheckpoints ? "true" : "false" },
   });
   try {
-    const config = emulatorConfig(emu, project.dir);
+    const config = benchConfig(emu, project.dir);
     for (const [k, v] of Object.entries(config)) await project.ok(["config", "set", k, v]);
     await project.ok(["config", "set", "--secret", "keyfleet:entraClientSecret", emu.clientSecret]);
     const preview = await measure(() => project.ok(["preview"]));

@@ -13,6 +13,7 @@ import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { repoRoot } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
+import { emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
 import { entraClientFor, runOneTask } from "./stationStandIn.js";
 
@@ -33,17 +34,7 @@ beforeAll(async () => {
   const keyPath = join(project.dir, "pipeline.ed25519");
   writeNewSigningKey(keyPath);
   const dbPath = join(project.dir, "tasks.db");
-  const config: Record<string, string> = {
-    "keyfleet:entraTenantId": emu.tenantId,
-    "keyfleet:entraClientId": emu.clientId,
-    "keyfleet:entraCloud": "custom",
-    "keyfleet:entraAuthorityHost": emu.url,
-    "keyfleet:entraGraphUrl": emu.url,
-    "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
-    "keyfleet:entraCaFile": emu.caCertPath,
-    "keyfleet:taskStore": `sqlite:${dbPath}`,
-    "keyfleet:pipelineKeyFile": keyPath,
-  };
+  const config = emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath });
   for (const [k, v] of Object.entries(config)) await project.ok(["config", "set", k, v]);
   await project.ok(["config", "set", "--secret", "keyfleet:entraClientSecret", emu.clientSecret]);
   store = openSqliteTaskStore(dbPath);

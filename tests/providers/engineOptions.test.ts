@@ -15,6 +15,7 @@ import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { repoRoot, runCli } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
+import { emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
 import { entraClientFor, registerPasskey, runOneTask } from "./stationStandIn.js";
 
@@ -58,16 +59,7 @@ beforeAll(async () => {
   dbPath = join(project.dir, "tasks.db");
   anchorPath = join(project.dir, "records.anchor.json");
   const config: Record<string, string> = {
-    "keyfleet:entraTenantId": emu.tenantId,
-    "keyfleet:entraClientId": emu.clientId,
-    "keyfleet:entraCloud": "custom",
-    "keyfleet:entraAuthorityHost": emu.url,
-    "keyfleet:entraGraphUrl": emu.url,
-    "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
-    "keyfleet:entraCaFile": emu.caCertPath,
-    "keyfleet:taskStore": `sqlite:${dbPath}`,
-    "keyfleet:pipelineKeyFile": keyPath,
-    "keyfleet:recordsAnchor": anchorPath,
+    ...emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath, recordsAnchor: anchorPath }),
     "keyfleet:protect": "true",
     "keyfleet:retainOnDelete": "true",
   };

@@ -1,5 +1,6 @@
 // Shared inputs for the provider suites: one assignment's inputs as the program declares them.
 import { execFileSync } from "node:child_process";
+import type { RunningEmulator } from "../../emulator/index.js";
 import type { AssignmentInputs } from "../../providers/assignmentTypes.js";
 import { repoRoot } from "../support/cli.js";
 
@@ -43,5 +44,27 @@ export function assignmentInputs(over: Partial<AssignmentInputs> = {}): Assignme
     adoptCriteria: { aaguids: [], displayNameContains: "", createdBefore: "" },
     lostSince: "",
     ...over,
+  };
+}
+
+/**
+ * The `keyfleet:` config that points the provider or the program at a running emulator and a SQLite store.
+ * The client secret is left out: a host takes it as plain config, a stack as `pulumi config set --secret`.
+ */
+export function emulatorConfig(
+  emu: Pick<RunningEmulator, "tenantId" | "clientId" | "url" | "caCertPath">,
+  files: { taskStore: string; pipelineKey: string; recordsAnchor?: string },
+): Record<string, string> {
+  return {
+    "keyfleet:entraTenantId": emu.tenantId,
+    "keyfleet:entraClientId": emu.clientId,
+    "keyfleet:entraCloud": "custom",
+    "keyfleet:entraAuthorityHost": emu.url,
+    "keyfleet:entraGraphUrl": emu.url,
+    "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
+    "keyfleet:entraCaFile": emu.caCertPath,
+    "keyfleet:taskStore": `sqlite:${files.taskStore}`,
+    "keyfleet:pipelineKeyFile": files.pipelineKey,
+    ...(files.recordsAnchor ? { "keyfleet:recordsAnchor": files.recordsAnchor } : {}),
   };
 }

@@ -27,6 +27,7 @@ import {
 import {
   assignmentInputs,
   compiledProviderText,
+  emulatorConfig,
   otherKey,
   project,
   resourceType,
@@ -51,7 +52,6 @@ beforeAll(async () => {
   emu = await startEmulator();
   const keyPath = join(dir, "pipeline.ed25519");
   writeNewSigningKey(keyPath);
-  const storeUrl = `sqlite:${join(dir, "tasks.db")}`;
   host = await startDynamicProviderHost({
     cwd: join(repoRoot, "dist"),
     project,
@@ -64,17 +64,12 @@ beforeAll(async () => {
     },
   });
   await host.configure({
-    "keyfleet:entraTenantId": emu.tenantId,
-    "keyfleet:entraClientId": emu.clientId,
+    ...emulatorConfig(emu, {
+      taskStore: join(dir, "tasks.db"),
+      pipelineKey: keyPath,
+      recordsAnchor: join(dir, "records.anchor.json"),
+    }),
     "keyfleet:entraClientSecret": emu.clientSecret,
-    "keyfleet:entraCloud": "custom",
-    "keyfleet:entraAuthorityHost": emu.url,
-    "keyfleet:entraGraphUrl": emu.url,
-    "keyfleet:entraCaFile": emu.caCertPath,
-    "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
-    "keyfleet:taskStore": storeUrl,
-    "keyfleet:pipelineKeyFile": keyPath,
-    "keyfleet:recordsAnchor": join(dir, "records.anchor.json"),
   });
   store = openSqliteTaskStore(join(dir, "tasks.db"));
   entra = entraClientFor(emu);

@@ -27,7 +27,14 @@ import {
   startDynamicProviderHost,
   urnFor,
 } from "../support/pulumiHost.js";
-import { assignmentInputs, compiledProviderText, project, resourceType, yubikey5 } from "./fixtures.js";
+import {
+  assignmentInputs,
+  compiledProviderText,
+  emulatorConfig,
+  project,
+  resourceType,
+  yubikey5,
+} from "./fixtures.js";
 import { entraClientFor, registerPasskey, runOneTask } from "./stationStandIn.js";
 
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
@@ -57,17 +64,12 @@ beforeAll(async () => {
     env: { KEYFLEET_TASK_STORE: "", AZURE_CLIENT_SECRET: "" },
   });
   await host.configure({
-    "keyfleet:entraTenantId": emu.tenantId,
-    "keyfleet:entraClientId": emu.clientId,
+    ...emulatorConfig(emu, {
+      taskStore: join(dir, "tasks.db"),
+      pipelineKey: keyPath,
+      recordsAnchor: join(dir, "records.anchor.json"),
+    }),
     "keyfleet:entraClientSecret": emu.clientSecret,
-    "keyfleet:entraCloud": "custom",
-    "keyfleet:entraAuthorityHost": emu.url,
-    "keyfleet:entraGraphUrl": emu.url,
-    "keyfleet:entraCaFile": emu.caCertPath,
-    "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
-    "keyfleet:taskStore": `sqlite:${join(dir, "tasks.db")}`,
-    "keyfleet:pipelineKeyFile": keyPath,
-    "keyfleet:recordsAnchor": join(dir, "records.anchor.json"),
   });
   store = openSqliteTaskStore(join(dir, "tasks.db"));
   records = await openRecordStore(`sqlite:${join(dir, "tasks.db")}`);

@@ -21,7 +21,7 @@ import {
   startDynamicProviderHost,
   urnFor,
 } from "../support/pulumiHost.js";
-import { project } from "./fixtures.js";
+import { emulatorConfig, project } from "./fixtures.js";
 import { entraClientFor, registerPasskey } from "./stationStandIn.js";
 
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
@@ -58,17 +58,12 @@ beforeAll(async () => {
   const env = { KEYFLEET_TASK_STORE: "", AZURE_CLIENT_SECRET: "", KEYFLEET_RECORDS_ANCHOR: "" };
   host = await startDynamicProviderHost({ cwd: join(repoRoot, "dist"), project, env });
   await host.configure({
-    "keyfleet:entraTenantId": emu.tenantId,
-    "keyfleet:entraClientId": emu.clientId,
+    ...emulatorConfig(emu, {
+      taskStore: join(dir, "tasks.db"),
+      pipelineKey: keyPath,
+      recordsAnchor: join(dir, "anchor.json"),
+    }),
     "keyfleet:entraClientSecret": emu.clientSecret,
-    "keyfleet:entraCloud": "custom",
-    "keyfleet:entraAuthorityHost": emu.url,
-    "keyfleet:entraGraphUrl": emu.url,
-    "keyfleet:entraCaFile": emu.caCertPath,
-    "keyfleet:entraGraphScope": "https://graph.microsoft.com/.default",
-    "keyfleet:taskStore": storeUrl,
-    "keyfleet:pipelineKeyFile": keyPath,
-    "keyfleet:recordsAnchor": join(dir, "anchor.json"),
   });
   bare = await startDynamicProviderHost({ cwd: join(repoRoot, "dist"), project, env });
   await bare.configure({});
