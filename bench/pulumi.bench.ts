@@ -9,7 +9,12 @@ import { join } from "node:path";
 import { writeNewSigningKey } from "../core/signing/keyFiles.js";
 import { startEmulator } from "../emulator/index.js";
 import { addSyntheticUsers, loadTenantSeed } from "../emulator/tenant.js";
-import { assignmentInputs, compiledProviderText, emulatorConfig } from "../tests/providers/fixtures.js";
+import {
+  assignmentInputs,
+  compiledProviderText,
+  emulatorConfig,
+  ykFleetYaml,
+} from "../tests/providers/fixtures.js";
 import { createPulumiProject } from "../tests/providers/pulumiProject.js";
 import { repoRoot } from "../tests/support/cli.js";
 import { startDynamicProviderHost, urnFor } from "../tests/support/pulumiHost.js";
@@ -61,13 +66,10 @@ async function grpcFigures(n: number): Promise<(string | number)[]> {
 async function engineFigures(n: number, skipCheckpoints: boolean): Promise<(string | number)[]> {
   const emu = await startEmulator({ synthetic: n });
   const work = mkdtempSync(join(tmpdir(), "keyfleet-bench-specs-"));
-  // One profile and every synthetic user by UPN, one slot each.
+  // One profile and every synthetic user by object id, one slot each.
   const synthetic = addSyntheticUsers(loadTenantSeed(undefined), n, 1).users ?? [];
   const people = synthetic.slice(-n).map((u) => u.id);
-  writeFileSync(
-    join(work, "fleet.yaml"),
-    `apiVersion: keyfleet.dev/v1\nkind: KeyProfile\nname: yk\naaguids: [cb69481e-8ff7-4039-93ec-0a2729a154a8]\ncredProtect: 2\n---\napiVersion: keyfleet.dev/v1\nkind: People\npeople:\n${people.map((u) => `  - objectId: ${u}\n    slots: { primary: { profile: yk } }`).join("\n")}\n`,
-  );
+  writeFileSync(join(work, "fleet.yaml"), ykFleetYaml(people));
   // The file backend rewrites the whole checkpoint after every step, so a first `up` is quadratic in the
   // number of resources; PULUMI_SKIP_CHECKPOINTS writes it once at the end (safe here: see README, Pulumi).
   const project = await createPulumiProject({
@@ -76,8 +78,7 @@ async function engineFigures(n: number, skipCheckpoints: boolean): Promise<(stri
   });
   try {
     const config = benchConfig(emu, project.dir);
-    for (const [k, v] of Object.entries(config)) await project.ok(["config", "set", k, v]);
-    await project.ok(["config", "set", "--secret", "keyfleet:entraClientSecret", emu.clientSecret]);
+    await project.configure(config, { "keyfleet:entraClientSecret": emu.clientSecret });
     const preview = await measure(() => project.ok(["preview"]));
     const up = await measure(() => project.ok(["up", "--yes", "--skip-preview"]));
     // The daily run: nothing changed in git, so every resource is a "same" step.

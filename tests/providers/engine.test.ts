@@ -15,7 +15,7 @@ import { repoRoot } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 import { emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
-import { entraClientFor, runOneTask } from "./stationStandIn.js";
+import { entraClientFor, fido2MethodIds, runOneTask } from "./stationStandIn.js";
 
 const install = "run 'bash scripts/install-pulumi.sh' (or 'bash scripts/setup.sh')";
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
@@ -35,8 +35,7 @@ beforeAll(async () => {
   writeNewSigningKey(keyPath);
   const dbPath = join(project.dir, "tasks.db");
   const config = emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath });
-  for (const [k, v] of Object.entries(config)) await project.ok(["config", "set", k, v]);
-  await project.ok(["config", "set", "--secret", "keyfleet:entraClientSecret", emu.clientSecret]);
+  await project.configure(config, { "keyfleet:entraClientSecret": emu.clientSecret });
   store = openSqliteTaskStore(dbPath);
   entra = entraClientFor(emu);
 }, 300_000);
@@ -48,10 +47,7 @@ afterAll(async () => {
   project?.remove();
 });
 
-const methods = async (objectId: string) =>
-  (await entra.get<{ value: { id: string }[] }>(`/users/${objectId}/authentication/fido2Methods`)).value.map(
-    (m) => m.id,
-  );
+const methods = (objectId: string) => fido2MethodIds(entra, objectId);
 
 describe("pulumi up/refresh/destroy with the real engine", () => {
   it("should raise a task per assignment on up and report them pending", async () => {

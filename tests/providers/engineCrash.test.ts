@@ -15,7 +15,7 @@ import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { addSyntheticUsers, loadTenantSeed } from "../../emulator/tenant.js";
 import { requireTool } from "../support/tools.js";
-import { emulatorConfig, yubikey5 } from "./fixtures.js";
+import { emulatorConfig, ykFleetYaml } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
 
 const install = "run 'bash scripts/install-pulumi.sh' (or 'bash scripts/setup.sh')";
@@ -32,29 +32,13 @@ beforeAll(async () => {
   emu = await startEmulator({ synthetic: people });
   const ids = (addSyntheticUsers(loadTenantSeed(undefined), people, 1).users ?? []).slice(-people);
   specs = mkdtempSync(join(tmpdir(), "keyfleet-crash-specs-"));
-  writeFileSync(
-    join(specs, "fleet.yaml"),
-    [
-      "apiVersion: keyfleet.dev/v1",
-      "kind: KeyProfile",
-      "name: yk",
-      `aaguids: [${yubikey5}]`,
-      "credProtect: 2",
-      "---",
-      "apiVersion: keyfleet.dev/v1",
-      "kind: People",
-      "people:",
-      ...ids.map((u) => `  - objectId: ${u.id}\n    slots: { primary: { profile: yk } }`),
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(join(specs, "fleet.yaml"), ykFleetYaml(ids.map((u) => u.id)));
   project = await createPulumiProject({ specs, env: { PULUMI_SKIP_CHECKPOINTS: "true" } });
   const keyPath = join(project.dir, "pipeline.ed25519");
   writeNewSigningKey(keyPath);
   const dbPath = join(project.dir, "tasks.db");
   const config = emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath });
-  for (const [k, v] of Object.entries(config)) await project.ok(["config", "set", k, v]);
-  await project.ok(["config", "set", "--secret", "keyfleet:entraClientSecret", emu.clientSecret]);
+  await project.configure(config, { "keyfleet:entraClientSecret": emu.clientSecret });
   store = openSqliteTaskStore(dbPath);
 }, 300_000);
 

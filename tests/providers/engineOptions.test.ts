@@ -17,7 +17,7 @@ import { repoRoot, runCli } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 import { emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
-import { entraClientFor, registerPasskey, runOneTask } from "./stationStandIn.js";
+import { entraClientFor, fido2MethodIds, registerPasskey, runOneTask } from "./stationStandIn.js";
 
 const install = "run 'bash scripts/install-pulumi.sh' (or 'bash scripts/setup.sh')";
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
@@ -63,8 +63,7 @@ beforeAll(async () => {
     "keyfleet:protect": "true",
     "keyfleet:retainOnDelete": "true",
   };
-  for (const [k, v] of Object.entries(config)) await project.ok(["config", "set", k, v]);
-  await project.ok(["config", "set", "--secret", "keyfleet:entraClientSecret", emu.clientSecret]);
+  await project.configure(config, { "keyfleet:entraClientSecret": emu.clientSecret });
   store = openSqliteTaskStore(dbPath);
   entra = entraClientFor(emu);
 }, 300_000);
@@ -76,10 +75,7 @@ afterAll(async () => {
   project?.remove();
 });
 
-const methods = async (objectId: string) =>
-  (await entra.get<{ value: { id: string }[] }>(`/users/${objectId}/authentication/fido2Methods`)).value.map(
-    (m) => m.id,
-  );
+const methods = (objectId: string) => fido2MethodIds(entra, objectId);
 
 async function exported(): Promise<ExportedResource[]> {
   const state = JSON.parse(await project.ok(["stack", "export"])) as {

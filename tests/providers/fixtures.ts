@@ -68,3 +68,20 @@ export function emulatorConfig(
     ...(files.recordsAnchor ? { "keyfleet:recordsAnchor": files.recordsAnchor } : {}),
   };
 }
+
+/** A spec document: the `yk` key profile (YubiKey 5 only, credProtect 2) that small test fleets use. */
+export const ykProfileYaml = [
+  "apiVersion: keyfleet.dev/v1",
+  "kind: KeyProfile",
+  "name: yk",
+  `aaguids: [${yubikey5}]`,
+  "credProtect: 2",
+].join("\n");
+
+/** Spec YAML: the `yk` profile and one `primary` slot for each person, named by object id. */
+export function ykFleetYaml(objectIds: readonly string[]): string {
+  const people = objectIds.map((id) => `  - objectId: ${id}\n    slots: { primary: { profile: yk } }`);
+  return [ykProfileYaml, "---", "apiVersion: keyfleet.dev/v1", "kind: People", "people:", ...people, ""].join(
+    "\n",
+  );
+}

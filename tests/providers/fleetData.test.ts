@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { gatherFleet } from "../../providers/fleetData.js";
 import { type ProviderSettings, providerSettings } from "../../providers/providerSettings.js";
-import { yubikey5 } from "./fixtures.js";
+import { ykProfileYaml } from "./fixtures.js";
 
 const engineering = "ea721d0a-bf67-5aae-bc84-6a2be743ccfd";
 
@@ -28,11 +28,7 @@ afterEach(async () => {
 function specsFor(groupObjectId: string): string {
   const specs = join(dir, "specs");
   const yaml = [
-    "apiVersion: keyfleet.dev/v1",
-    "kind: KeyProfile",
-    "name: yk",
-    `aaguids: [${yubikey5}]`,
-    "credProtect: 2",
+    ykProfileYaml,
     "---",
     "apiVersion: keyfleet.dev/v1",
     "kind: GroupAssignment",

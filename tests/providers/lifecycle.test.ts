@@ -33,7 +33,7 @@ import {
   resourceType,
   yubikey5,
 } from "./fixtures.js";
-import { entraClientFor, registerPasskey, runOneTask } from "./stationStandIn.js";
+import { entraClientFor, fido2MethodIds, registerPasskey, runOneTask } from "./stationStandIn.js";
 
 const gitCommit = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c";
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
@@ -85,10 +85,7 @@ afterAll(async () => {
 
 const urn = (name: string) => urnFor(project, resourceType, name);
 const withProvider = (p: object): Props => ({ ...p, __provider: provider });
-const methodIds = async (objectId: string) =>
-  (await entra.get<{ value: { id: string }[] }>(`/users/${objectId}/authentication/fido2Methods`)).value.map(
-    (m) => m.id,
-  );
+const methodIds = (objectId: string) => fido2MethodIds(entra, objectId);
 
 describe("KeyAssignment through the dynamic-provider host", () => {
   const inputs = assignmentInputs({

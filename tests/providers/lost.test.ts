@@ -35,7 +35,7 @@ import {
   resourceType,
   yubikey5,
 } from "./fixtures.js";
-import { entraClientFor, registerPasskey, runOneTask } from "./stationStandIn.js";
+import { entraClientFor, fido2MethodIds, registerPasskey, runOneTask } from "./stationStandIn.js";
 
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
 const ben = "04a0bd23-7b75-581c-96d7-6d8a3642ac20";
@@ -87,10 +87,7 @@ afterAll(async () => {
 
 const urn = (name: string) => urnFor(project, resourceType, name);
 const withProvider = (p: object): Props => ({ ...p, __provider: provider });
-const methodIds = async (objectId: string) =>
-  (await entra.get<{ value: { id: string }[] }>(`/users/${objectId}/authentication/fido2Methods`)).value.map(
-    (m) => m.id,
-  );
+const methodIds = (objectId: string) => fido2MethodIds(entra, objectId);
 const revocationsOf = async (methodId: string): Promise<AuditRecord[]> =>
   (await records.list({ action: "revocation" })).filter((r) => r.subject.methodId === methodId);
 

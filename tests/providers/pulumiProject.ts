@@ -20,6 +20,8 @@ export interface PulumiProject {
   pulumi(args: string[], opts?: { timeoutMs?: number }): Promise<PulumiRun>;
   /** `pulumi` that must succeed; throws with its output otherwise. */
   ok(args: string[]): Promise<string>;
+  /** `pulumi config set` for each value, and `--secret` for each secret. */
+  configure(values: Record<string, string>, secrets?: Record<string, string>): Promise<void>;
   outputs(): Promise<Record<string, unknown>>;
   stateBytes(): number;
   remove(): void;
@@ -78,6 +80,10 @@ export async function createPulumiProject(opts: {
     env,
     pulumi,
     ok,
+    async configure(values, secrets = {}) {
+      for (const [k, v] of Object.entries(values)) await ok(["config", "set", k, v]);
+      for (const [k, v] of Object.entries(secrets)) await ok(["config", "set", "--secret", k, v]);
+    },
     async outputs() {
       return JSON.parse(await ok(["stack", "output", "--json", "--show-secrets"])) as Record<string, unknown>;
     },

@@ -12,6 +12,12 @@ import { encodeCanonical } from "../../station/cbor.js";
 
 const b64u = (b: Uint8Array) => Buffer.from(b).toString("base64url");
 
+/** The ids of the passkeys Entra lists for a person. */
+export async function fido2MethodIds(entra: EntraClient, objectId: string): Promise<string[]> {
+  const page = await entra.get<{ value: { id: string }[] }>(`/users/${objectId}/authentication/fido2Methods`);
+  return page.value.map((m) => m.id);
+}
+
 export function entraClientFor(emu: RunningEmulator): EntraClient {
   return new EntraClient(
     resolveEntraConfig({

@@ -22,7 +22,7 @@ import {
   urnFor,
 } from "../support/pulumiHost.js";
 import { emulatorConfig, project } from "./fixtures.js";
-import { entraClientFor, registerPasskey } from "./stationStandIn.js";
+import { entraClientFor, fido2MethodIds, registerPasskey } from "./stationStandIn.js";
 
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
 const withdrawn = "f8a011f3-8c0a-4d15-8006-17111f9edc7d";
@@ -79,10 +79,7 @@ afterAll(async () => {
 });
 
 const urn = (methodId: string) => urnFor(project, resourceType, `${ada}-${methodId}`);
-const listed = async () =>
-  (await entra.get<{ value: { id: string }[] }>(`/users/${ada}/authentication/fido2Methods`)).value.map(
-    (m) => m.id,
-  );
+const listed = () => fido2MethodIds(entra, ada);
 const inputs = (methodId: string): Props => {
   const declared: UnmanagedRemovalInputs = {
     objectId: ada,
