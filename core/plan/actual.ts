@@ -20,6 +20,16 @@ export const Fido2MethodSchema = Type.Object(
       description: "ISO 8601 timestamp",
       patternErrorMessage: "must be an ISO 8601 timestamp",
     }),
+    passkeyType: Type.Optional(
+      Type.Union([Type.Literal("deviceBound"), Type.Literal("synced")], {
+        description: "Graph's passkeyType: a device-bound key or a synced passkey",
+      }),
+    ),
+    attestationLevel: Type.Optional(
+      Type.Union([Type.Literal("attested"), Type.Literal("notAttested")], {
+        description: "Graph's attestationLevel",
+      }),
+    ),
   },
   {
     additionalProperties: true,
@@ -32,6 +42,7 @@ export const DirectoryPersonSchema = Type.Object(
     id: Guid,
     userPrincipalName: Type.String({ minLength: 3 }),
     displayName: Type.Optional(Type.String()),
+    accountEnabled: Type.Optional(Type.Boolean({ description: "false when the account is disabled" })),
     fido2Methods: Type.Array(Fido2MethodSchema),
   },
   strict,
@@ -80,6 +91,11 @@ export const ActualStateSchema = Type.Object(
     tasks: Type.Array(TaskFactSchema, {
       description: "The task store's latest knowledge, one row per generation",
     }),
+    deletedPeople: Type.Optional(
+      Type.Array(Guid, {
+        description: "Object ids the task store or the stack refer to that the directory no longer knows",
+      }),
+    ),
   },
   { ...strict, description: "What Entra and the task store hold, as the plan reads it" },
 );
