@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: libusb for node-hid, python3-fido2 as an independent CTAP2 client,
 # fido2-tools for operators' manual checks, openssl for certificate checks.
-apt_packages=(libusb-1.0-0 python3-fido2 fido2-tools openssl ca-certificates age)
+apt_packages=(libusb-1.0-0 python3-fido2 fido2-tools openssl ca-certificates age python3-yaml)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
