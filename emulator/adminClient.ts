@@ -1,6 +1,7 @@
 // A small client for the admin routes, for tests, the demo and other processes: it trusts the emulator's
 // CA and sends the admin secret. Works against an emulator in this process or another one.
 import { request } from "node:https";
+import type { SelfRegisteredPasskey } from "./adminDirectoryRoutes.js";
 import { adminHeader } from "./adminRoutes.js";
 import type { FaultRule } from "./faults.js";
 import type { LoggedRequest } from "./requestLog.js";
@@ -70,6 +71,12 @@ function call<T>(target: AdminTarget, method: string, path: string, body?: unkno
   });
 }
 
+export interface EmulatorUserSummary {
+  id: string;
+  userPrincipalName: string;
+  accountEnabled: boolean;
+}
+
 export interface EmulatorStateSummary {
   tenantId: string;
   users: number;
@@ -77,6 +84,8 @@ export interface EmulatorStateSummary {
   methods: number;
   methodsByUser: Record<string, string[]>;
   clockOffsetMs: number;
+  /** Bumped by every rename, enable/disable, delete and membership change. */
+  directoryRevision: number;
 }
 
 /** The admin routes as functions. */
@@ -125,6 +134,64 @@ export class EmulatorAdmin {
         `/users/${encodeURIComponent(user)}/methods`,
       )
     ).methods;
+  }
+  /** Changes a user's userPrincipalName (by id or current UPN); the object id stays. */
+  renameUser(user: string, userPrincipalName: string): Promise<EmulatorUserSummary> {
+    return call(this.target, "PATCH", `/users/${encodeURIComponent(user)}`, { userPrincipalName });
+  }
+  /** Sets accountEnabled (a disabled user is still listed and readable; operators cannot sign in). */
+  setAccountEnabled(user: string, accountEnabled: boolean): Promise<EmulatorUserSummary> {
+    return call(this.target, "PATCH", `/users/${encodeURIComponent(user)}`, { accountEnabled });
+  }
+  disableUser(user: string): Promise<EmulatorUserSummary> {
+    return this.setAccountEnabled(user, false);
+  }
+  enableUser(user: string): Promise<EmulatorUserSummary> {
+    return this.setAccountEnabled(user, true);
+  }
+  /** Deletes a user: Graph answers 404 for it, and it leaves listings, groups and $batch reads. */
+  deleteUser(user: string): Promise<void> {
+    return call(this.target, "DELETE", `/users/${encodeURIComponent(user)}`);
+  }
+  /** Adds direct members (user ids or UPNs, group ids) to a group. */
+  async addGroupMembers(groupId: string, members: string[]): Promise<string[]> {
+    return (
+      await call<{ members: string[] }>(
+        this.target,
+        "POST",
+        `/groups/${encodeURIComponent(groupId)}/members`,
+        {
+          members,
+        },
+      )
+    ).members;
+  }
+  /** Removes one direct member (user id or UPN, group id) from a group. */
+  removeGroupMember(groupId: string, member: string): Promise<void> {
+    return call(
+      this.target,
+      "DELETE",
+      `/groups/${encodeURIComponent(groupId)}/members/${encodeURIComponent(member)}`,
+    );
+  }
+  /** Deletes one FIDO2 method of a user, as someone in the Entra portal would (no Graph permission check). */
+  deleteMethod(user: string, methodId: string): Promise<void> {
+    return call(
+      this.target,
+      "DELETE",
+      `/users/${encodeURIComponent(user)}/methods/${encodeURIComponent(methodId)}`,
+    );
+  }
+  /** Adds a passkey the user registered themselves (not through Keyfleet); returns it as stored. */
+  async addSelfRegisteredPasskey(user: string, passkey: SelfRegisteredPasskey): Promise<StoredMethod> {
+    return (
+      await call<{ method: StoredMethod }>(
+        this.target,
+        "POST",
+        `/users/${encodeURIComponent(user)}/methods`,
+        passkey,
+      )
+    ).method;
   }
   state(): Promise<EmulatorStateSummary> {
     return call(this.target, "GET", "/state");

@@ -1,7 +1,9 @@
 // The emulator's own admin routes under /_emulator, guarded by the admin secret (header
 // `x-emulator-admin-secret`): faults, trust anchors, clock offset, throttling, operator sign-in approval,
-// read-only inspection of state and stored methods, and the request log.
+// read-only inspection of state and stored methods, and the request log. The routes that change users,
+// groups and passkeys while the emulator runs are in adminDirectoryRoutes.ts.
 import { timingSafeEqual, X509Certificate } from "node:crypto";
+import { handleDirectoryAdmin } from "./adminDirectoryRoutes.js";
 import type { EmulatorContext } from "./context.js";
 import { checkFaultRules, FaultRuleError } from "./faults.js";
 import type { GraphResponse } from "./graphHttp.js";
@@ -33,6 +35,8 @@ export function handleAdmin(
     return err(401, `the admin routes need the ${adminHeader} header`);
   const b = record(body);
   const route = `${method} ${path}`;
+  const changed = handleDirectoryAdmin(ctx, method, path, b);
+  if (changed) return changed;
   const userMethods = /^GET \/_emulator\/users\/([^/]+)\/methods$/.exec(route);
   if (userMethods) {
     const user = ctx.directory.user(decodeURIComponent(userMethods[1] ?? ""));
@@ -56,6 +60,7 @@ export function handleAdmin(
           policy: s.policy,
           trustAnchors: s.trustAnchors.length + ctx.seedTrustAnchors.length,
           clockOffsetMs: s.clockOffsetMs,
+          directoryRevision: s.directory?.revision ?? 0,
           throttle: ctx.throttle.current(),
           faults: ctx.faults.describe(),
         },

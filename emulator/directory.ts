@@ -1,5 +1,7 @@
 // The tenant's directory as the server reads it: users (by id and by UPN), groups with transitive
-// membership, and app registrations. Built once from the seed; it does not change while running.
+// membership, and app registrations. Built from the seed, with the changes the admin routes made while running
+// (renames, disabled and deleted users, group membership) applied on top; those changes live in the shared
+// state (stateStore.ts), so every process serving one state file sees the same directory.
 import { createHash, X509Certificate } from "node:crypto";
 import { roleTemplateId } from "./roles.js";
 import type { AppSeed, FederatedCredentialSeed, TenantSeed } from "./tenant.js";
@@ -12,6 +14,7 @@ export interface DirUser {
   surname: string | null;
   jobTitle: string | null;
   mail: string | null;
+  accountEnabled: boolean;
   privileged: boolean;
   /** Role template ids. */
   roleIds: string[];
@@ -22,6 +25,25 @@ export interface DirGroup {
   /** Direct member ids (users and groups). */
   members: string[];
 }
+/** What the admin routes changed since the seed; kept in the tenant state (stateStore.ts). */
+export interface DirectoryChanges {
+  /** Bumped on every change, so a reader rebuilds its indexes only when something changed. */
+  revision: number;
+  /** By user id (lower case). */
+  users: Record<string, UserChange>;
+  /** By group id (lower case): the direct member ids that replace the seed's. */
+  groupMembers: Record<string, string[]>;
+}
+export interface UserChange {
+  userPrincipalName?: string;
+  accountEnabled?: boolean;
+  deleted?: true;
+}
+
+export function noDirectoryChanges(): DirectoryChanges {
+  return { revision: 0, users: {}, groupMembers: {} };
+}
+
 export interface AppCertificate {
   pem: string;
   x5t: string;
@@ -38,15 +60,20 @@ export interface AppRegistration {
 }
 
 export class Directory {
-  readonly users: DirUser[] = [];
-  readonly groups: DirGroup[] = [];
   readonly apps = new Map<string, AppRegistration>();
-  private readonly userById = new Map<string, DirUser>();
-  private readonly userByUpn = new Map<string, DirUser>();
-  private readonly groupById = new Map<string, DirGroup>();
+  private readonly seedUsers: DirUser[] = [];
+  private readonly seedUserById = new Map<string, DirUser>();
+  private readonly seedGroups: DirGroup[] = [];
+  private userList: DirUser[] = [];
+  private groupList: DirGroup[] = [];
+  private userById = new Map<string, DirUser>();
+  private userByUpn = new Map<string, DirUser>();
+  private groupById = new Map<string, DirGroup>();
   private readonly transitiveCache = new Map<string, { users: Set<string>; ordered: string[] }>();
+  private revision = -1;
 
   constructor(seed: TenantSeed, defaultApp: AppSeed) {
+    const upnToId = new Map<string, string>();
     for (const u of [...(seed.users ?? []), ...(seed.operators ?? [])]) {
       const roleIds = (u.directoryRoles ?? []).map((r) => roleTemplateId(r)).filter((r): r is string => !!r);
       const user: DirUser = {
@@ -57,21 +84,20 @@ export class Directory {
         surname: u.surname ?? (u.displayName.split(" ").slice(1).join(" ") || null),
         jobTitle: u.jobTitle ?? null,
         mail: u.mail ?? u.userPrincipalName,
+        accountEnabled: true,
         privileged: u.privileged === true || roleIds.length > 0,
         roleIds,
       };
-      this.users.push(user);
-      this.userById.set(user.id, user);
-      this.userByUpn.set(user.userPrincipalName.toLowerCase(), user);
+      this.seedUsers.push(user);
+      this.seedUserById.set(user.id, user);
+      upnToId.set(user.userPrincipalName.toLowerCase(), user.id);
     }
     for (const g of seed.groups ?? []) {
-      const group: DirGroup = {
+      this.seedGroups.push({
         id: g.id.toLowerCase(),
         displayName: g.displayName,
-        members: (g.members ?? []).map((m) => this.userByUpn.get(m.toLowerCase())?.id ?? m.toLowerCase()),
-      };
-      this.groups.push(group);
-      this.groupById.set(group.id, group);
+        members: (g.members ?? []).map((m) => upnToId.get(m.toLowerCase()) ?? m.toLowerCase()),
+      });
     }
     for (const a of [defaultApp, ...(seed.apps ?? [])]) {
       this.apps.set(a.clientId.toLowerCase(), {
@@ -84,6 +110,58 @@ export class Directory {
         federatedCredentials: a.federatedCredentials ?? [],
       });
     }
+    this.refresh(undefined);
+  }
+
+  /**
+   * Applies the run-time changes (from the state store) when their revision moved. Called once per request,
+   * not per lookup: a member listing of 100,000 people must not stat the state file 100,000 times.
+   */
+  refresh(changes: DirectoryChanges | undefined): void {
+    const c = changes ?? noDirectoryChanges();
+    if (c.revision === this.revision) return;
+    this.revision = c.revision;
+    this.userList = [];
+    this.userById = new Map();
+    this.userByUpn = new Map();
+    for (const seedUser of this.seedUsers) {
+      const change = c.users[seedUser.id];
+      if (change?.deleted) continue;
+      const user = change
+        ? {
+            ...seedUser,
+            ...(change.userPrincipalName !== undefined
+              ? { userPrincipalName: change.userPrincipalName }
+              : {}),
+            ...(change.accountEnabled !== undefined ? { accountEnabled: change.accountEnabled } : {}),
+          }
+        : seedUser;
+      this.userList.push(user);
+      this.userById.set(user.id, user);
+      this.userByUpn.set(user.userPrincipalName.toLowerCase(), user);
+    }
+    this.groupList = [];
+    this.groupById = new Map();
+    for (const seedGroup of this.seedGroups) {
+      const members = c.groupMembers[seedGroup.id] ?? seedGroup.members;
+      // A deleted user leaves every group, as in Entra.
+      const group = {
+        ...seedGroup,
+        members: members.filter((m) => !this.seedUserById.has(m) || this.userById.has(m)),
+      };
+      this.groupList.push(group);
+      this.groupById.set(group.id, group);
+    }
+    this.transitiveCache.clear();
+  }
+
+  /** The users Graph shows (deleted ones left out), in seed order. */
+  get users(): readonly DirUser[] {
+    return this.userList;
+  }
+
+  get groups(): readonly DirGroup[] {
+    return this.groupList;
   }
 
   /** A user by object id or user principal name (case-insensitive, as Graph). */

@@ -36,7 +36,7 @@ export function userJson(u: DirUser, withType = false): Record<string, unknown> 
     surname: u.surname,
     userPrincipalName: u.userPrincipalName,
     id: u.id,
-    accountEnabled: true,
+    accountEnabled: u.accountEnabled,
     userType: "Member",
   };
 }

@@ -31,7 +31,9 @@ export {
   EmulatorAdmin,
   EmulatorAdminError,
   type EmulatorStateSummary,
+  type EmulatorUserSummary,
 } from "./adminClient.js";
+export type { SelfRegisteredPasskey } from "./adminDirectoryRoutes.js";
 export { adminHeader } from "./adminRoutes.js";
 export type { FaultKind, FaultRule } from "./faults.js";
 export type { Fido2Policy, KeyRestrictions, PasskeyProfile } from "./policyModel.js";

@@ -65,6 +65,8 @@ async function handle(ctx: EmulatorContext, req: IncomingMessage, res: ServerRes
     header(req, "client-request-id") ?? url.searchParams.get("client-request-id") ?? randomUUID();
   const ids = { requestId, clientRequestId };
   const rawBody = await readBody(req);
+  // Once per request: another process (or an admin call) may have changed the directory.
+  ctx.directory.refresh(ctx.store.read().directory);
   const retryAttempt = Number(header(req, "retry-attempt") ?? "") || undefined;
   let faultName: string | undefined;
   const send = (r: GraphResponse, drop = false) => {

@@ -1,5 +1,5 @@
 // The tenant's mutable state (registered methods, FIDO2 policy, spent challenges, trust anchors, clock
-// offset) and its persistence. Consistency model, for several processes sharing one state file:
+// offset, the directory changes made through the admin routes) and its persistence. Consistency model, for several processes sharing one state file:
 // - every request first re-reads the file if its identity (inode, size, mtime) changed since we last saw it,
 //   so reads see any write that completed before the request began;
 // - every change runs under an exclusive lock file (`<state>.lock`, created with O_EXCL; a lock older than
@@ -17,6 +17,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
+import type { DirectoryChanges } from "./directory.js";
 import type { Fido2Policy } from "./policyModel.js";
 
 export interface StoredMethod {
@@ -45,6 +46,8 @@ export interface TenantState {
   usedChallenges: Record<string, number>;
   trustAnchors: string[];
   clockOffsetMs: number;
+  /** Renames, disabled and deleted users, group membership; absent in state files written before. */
+  directory?: DirectoryChanges;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

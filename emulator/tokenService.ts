@@ -330,6 +330,7 @@ async function delegatedTokens(
   const user = ctx.directory.user(userId);
   if (!user)
     return oauthError(400, "invalid_grant", 50034, "The user account does not exist in the directory.");
+  if (!user.accountEnabled) return oauthError(400, "invalid_grant", 50057, "The user account is disabled.");
   const aud = audienceOf(scopes.join(" ")) ?? "https://graph.microsoft.com";
   const requested = scopes
     .filter((s) => s.startsWith("https://graph.microsoft.com/") && !s.endsWith("/.default"))
