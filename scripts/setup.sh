@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: libusb for node-hid, python3-fido2 as an independent CTAP2 client,
 # fido2-tools for operators' manual checks, openssl for certificate checks.
-apt_packages=(libusb-1.0-0 python3-fido2 fido2-tools openssl ca-certificates age python3-yaml)
+apt_packages=(libusb-1.0-0 python3-fido2 fido2-tools openssl ca-certificates age python3-yaml chromium)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -25,5 +25,12 @@ npm run build
 if [ -x scripts/install-pulumi.sh ]; then
   echo "setup: making the pulumi CLI available"
   bash scripts/install-pulumi.sh
+fi
+# The pipeline definitions' linters (tests/pipelines): actionlint from the Go module proxy, and the Azure
+# Pipelines YAML schema from PyPI's check-jsonschema wheel.
+if [ -x scripts/install-actionlint.sh ]; then
+  echo "setup: making actionlint and the Azure Pipelines schema available"
+  bash scripts/install-actionlint.sh
+  bash scripts/install-pipeline-schemas.sh
 fi
 echo "setup: done"

@@ -1,12 +1,138 @@
-// `keyfleet drift`: Report what differs between git, the task store and Entra.
+// `keyfleet drift [dir]`: what differs between git (the specs), the task store and Entra, headed by the
+// coverage figure. Reads Entra and the task store as `keyfleet plan` does (or, offline, an actual-state
+// JSON file), computes with core/drift, renders as a table, JSON, Markdown or HTML.
 import type { Command } from "commander";
-import { registerPlanned } from "../exit.js";
+import { action, ExitCode, UsageError } from "../exit.js";
+
+const FORMATS = ["table", "json", "markdown", "html"] as const;
+type Format = (typeof FORMATS)[number];
+
+interface DriftOpts {
+  actual?: string;
+  store?: string;
+  today?: string;
+  format?: string;
+  json?: boolean;
+  out?: string;
+  staleAfter?: string;
+}
 
 export function registerDrift(program: Command): void {
-  registerPlanned(
-    program,
-    "drift",
-    "Report what differs between git, the task store and Entra",
-    "the drift-report issue",
-  );
+  program
+    .command("drift")
+    .description("Report what differs between git, the task store and Entra")
+    .argument("[dir]", "folder of spec files", "specs")
+    .option(
+      "--actual <file>",
+      "offline: actual state as JSON (specs/actual-state.schema.json) instead of Entra",
+    )
+    .option(
+      "--store <location>",
+      "task store for Entra mode (sqlite:<path> or azure-table:…; KEYFLEET_TASK_STORE)",
+    )
+    .option("--today <YYYY-MM-DD>", "the day leaving dates compare against (default: today, UTC)")
+    .option("--format <format>", `output: ${FORMATS.join(", ")}`, "table")
+    .option("--json", "same as --format json")
+    .option("--out <file>", "write the report to this file instead of standard output")
+    .option("--stale-after <days>", "a task open longer than this is drift (default 7)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 git and Entra agree, 1 they differ (drift), 2 bad input or an error\n" +
+        "(like `terraform plan -detailed-exitcode`). Tasks pending within --stale-after days are reported\n" +
+        "but are not drift.",
+    )
+    .action(
+      action(async (dir: string, opts: DriftOpts) => {
+        const format = (opts.json ? "json" : (opts.format ?? "table")) as Format;
+        if (!FORMATS.includes(format)) {
+          throw new UsageError(`--format must be one of ${FORMATS.join(", ")}, not ${opts.format}`);
+        }
+        const today = opts.today ?? new Date().toISOString().slice(0, 10);
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(today))
+          throw new UsageError(`--today must be YYYY-MM-DD, not ${today}`);
+        const staleAfterDays = opts.staleAfter === undefined ? undefined : Number(opts.staleAfter);
+        if (staleAfterDays !== undefined && !(Number.isInteger(staleAfterDays) && staleAfterDays >= 0)) {
+          throw new UsageError(`--stale-after must be a whole number of days, not ${opts.staleAfter}`);
+        }
+        const { loadSpecDir, formatIssue } = await import("../../core/spec/index.js");
+        const drift = await import("../../core/drift/index.js");
+        const loaded = await loadSpecDir(dir);
+        if (!loaded.ok) {
+          process.stderr.write(`${loaded.issues.map(formatIssue).join("\n")}\n`);
+          throw new UsageError(
+            `the spec has ${loaded.issues.length} problem(s); run keyfleet validate ${dir}`,
+          );
+        }
+        const input =
+          opts.actual !== undefined
+            ? { actual: await readActualFile(opts.actual), timings: [] }
+            : await readFromEntra(loaded.spec, opts.store, format === "table");
+        const report = drift.computeDrift(loaded.spec, input.actual, {
+          today,
+          ...(staleAfterDays !== undefined ? { staleAfterDays } : {}),
+          timings: input.timings,
+        });
+        const text =
+          format === "json"
+            ? `${JSON.stringify(report, null, 2)}\n`
+            : format === "markdown"
+              ? drift.formatDriftMarkdown(report)
+              : format === "html"
+                ? drift.renderDriftHtml(report)
+                : `${drift.formatDriftTable(report)}\n`;
+        if (opts.out !== undefined) {
+          const { writeFile } = await import("node:fs/promises");
+          await writeFile(opts.out, text).catch((e: NodeJS.ErrnoException) => {
+            throw new UsageError(`cannot write ${opts.out}: ${e.code ?? e.message}`);
+          });
+          process.stdout.write(`${drift.formatDriftVerdict(report)} Report: ${opts.out}\n`);
+        } else {
+          process.stdout.write(text);
+        }
+        return report.drift ? ExitCode.Differences : ExitCode.Ok;
+      }),
+    );
+}
+
+async function readActualFile(file: string) {
+  const { readFile } = await import("node:fs/promises");
+  const { parseActualState } = await import("../../core/plan/index.js");
+  const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`);
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${file} is not JSON: ${(e as Error).message}`);
+  }
+  return parseActualState(json, file);
+}
+
+/** Entra (people, groups, passkeys, and everyone the task store refers to) plus the store's facts and times. */
+async function readFromEntra(
+  spec: import("../../core/spec/model.js").Spec,
+  store: string | undefined,
+  talk: boolean,
+) {
+  const { EntraClient, entraSettingsFromEnv, resolveEntraConfig } = await import("../../core/entra/index.js");
+  const { openTaskStore } = await import("../../core/tasks/openTaskStore.js");
+  const { taskFacts } = await import("../../providers/fleetData.js");
+  const { readDriftState, taskTimings } = await import("../../core/drift/index.js");
+  const tasks = await (async () => {
+    const opened = await openTaskStore(store ?? process.env.KEYFLEET_TASK_STORE);
+    try {
+      return await opened.list();
+    } finally {
+      await opened.close();
+    }
+  })();
+  const entra = new EntraClient(resolveEntraConfig(entraSettingsFromEnv()));
+  try {
+    const state = await readDriftState(entra, spec, taskFacts(tasks));
+    if (talk) for (const who of state.unresolved) process.stderr.write(`not in the directory: ${who}\n`);
+    return { actual: state.actual, timings: taskTimings(tasks) };
+  } finally {
+    await entra.close();
+  }
 }
