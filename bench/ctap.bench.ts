@@ -49,13 +49,13 @@ function creationOptions(): Record<string, unknown> {
 async function ceremony(device: CtapHidDevice): Promise<void> {
   const ctap = new Ctap2(device);
   let info = await getInfo(ctap);
-  await new ClientPin(ctap, info).setPin("135790");
+  await new ClientPin(ctap, info).setPin(Buffer.from("135790"));
   info = await getInfo(ctap);
   await registerCredential({
     ctap,
     info,
     creationOptions: creationOptions(),
-    pin: "135790",
+    pin: Buffer.from("135790"),
     displayName: "bench",
   });
 }

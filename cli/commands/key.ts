@@ -26,6 +26,40 @@ function openOpts(flags: DeviceFlags): { udpLocalPort?: number } {
   return { udpLocalPort: port };
 }
 
+interface PinFlags {
+  pinStdin?: boolean;
+  pinFd?: string;
+}
+
+/**
+ * The PIN never comes from argv (world-readable through ps) nor from the environment (inherited by
+ * every child process, easily left in a shell's history or a CI log): the terminal without echo,
+ * standard input, or an inherited file descriptor.
+ */
+async function readOperatorPin(flags: PinFlags): Promise<Buffer> {
+  const input = await import("../../station/pin/pinInput.js");
+  if (flags.pinStdin && flags.pinFd !== undefined)
+    throw new UsageError("give --pin-stdin or --pin-fd, not both");
+  try {
+    if (flags.pinFd !== undefined) {
+      if (!/^\d+$/.test(flags.pinFd)) throw new UsageError("--pin-fd needs a file descriptor number");
+      return await input.readPinFromFd(Number(flags.pinFd));
+    }
+    if (flags.pinStdin) return await input.readPinFromStream(process.stdin);
+    if (process.stdin.isTTY) {
+      return await input.readPinFromTerminal(
+        process.stdin,
+        process.stderr,
+        "PIN of the key (or the PIN to set if it has none): ",
+      );
+    }
+  } catch (e) {
+    if (e instanceof input.PinInputError) throw new UsageError(e.message);
+    throw e;
+  }
+  throw new UsageError("the key's PIN is needed: type it at a terminal, or give --pin-stdin or --pin-fd N");
+}
+
 const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
@@ -83,17 +117,22 @@ export function registerKey(program: Command): void {
       .description(
         "Run a throwaway registration and sign-in on a test relying party and verify the signature",
       )
-      .option("--pin <P>", "the key's PIN, or the PIN to set when the key has none (or env KEYFLEET_KEY_PIN)")
+      .option("--pin-stdin", "read the key's PIN (or the PIN to set on a new key) from standard input")
+      .option("--pin-fd <N>", "read the key's PIN from file descriptor N (e.g. 3<pinfile)")
       .option("--rp-id <id>", "test relying party", "keyfleet.test"),
   ).action(
-    action(async (flags: DeviceFlags & { pin?: string; rpId: string }) => {
-      const pin = flags.pin ?? process.env.KEYFLEET_KEY_PIN;
-      if (pin === undefined) throw new UsageError("give the key's PIN with --pin (or KEYFLEET_KEY_PIN)");
-      const { openKeySession, touchPrompt } = await import("../../station/keyCommands/session.js");
-      const { testKey } = await import("../../station/keyCommands/keyTest.js");
-      const session = await openKeySession(flags.device, openOpts(flags));
+    action(async (flags: DeviceFlags & PinFlags & { rpId: string }) => {
+      const pin = await readOperatorPin(flags);
       try {
-        const report = await testKey(session, { pin, rpId: flags.rpId, onKeepalive: touchPrompt(say) });
+        const { openKeySession, touchPrompt } = await import("../../station/keyCommands/session.js");
+        const { testKey } = await import("../../station/keyCommands/keyTest.js");
+        const session = await openKeySession(flags.device, openOpts(flags));
+        let report: Awaited<ReturnType<typeof testKey>>;
+        try {
+          report = await testKey(session, { pin, rpId: flags.rpId, onKeepalive: touchPrompt(say) });
+        } finally {
+          await session.close();
+        }
         if (flags.json) printJson(report);
         else {
           if (report.pinSetNow) process.stdout.write("PIN set (the key had none).\n");
@@ -104,7 +143,7 @@ export function registerKey(program: Command): void {
         }
         return ExitCode.Ok;
       } finally {
-        await session.close();
+        pin.fill(0);
       }
     }),
   );

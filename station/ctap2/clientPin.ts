@@ -1,7 +1,8 @@
 // authenticatorClientPIN (CTAP 2.1 §6.5): pure request builders and reply parsers for each subcommand,
 // and ClientPin, which runs them with the protocol and token method the key's getInfo calls for
 // (protocol 2 when listed, else 1; permission tokens on CTAP 2.1 keys, getPinToken on 2.0 keys).
-// PINs, PIN hashes and shared secrets are zeroed as soon as they have been used.
+// PINs are UTF-8 bytes (a Buffer the caller zeroes), never strings; the padded PINs, PIN hashes and
+// shared secrets derived here are zeroed as soon as they have been used.
 import type { CborMap, CborValue } from "../cbor.js";
 import type { CallOptions } from "../ctaphid/device.js";
 import { type Ctap2, Ctap2Command } from "./ctap2.js";
@@ -207,7 +208,7 @@ export class ClientPin {
     return this.protocol.encapsulate(parseKeyAgreement(reply));
   }
 
-  async setPin(pin: string, opts?: CallOptions): Promise<void> {
+  async setPin(pin: Uint8Array, opts?: CallOptions): Promise<void> {
     checkPinPolicy(pin, this.info.minPINLength);
     const { keyAgreement, sharedSecret } = await this.keyAgreement(opts);
     const padded = padPin(pin);
@@ -224,7 +225,7 @@ export class ClientPin {
     }
   }
 
-  async changePin(currentPin: string, newPin: string, opts?: CallOptions): Promise<void> {
+  async changePin(currentPin: Uint8Array, newPin: Uint8Array, opts?: CallOptions): Promise<void> {
     checkPinPolicy(newPin, this.info.minPINLength);
     const { keyAgreement, sharedSecret } = await this.keyAgreement(opts);
     const padded = padPin(newPin);
@@ -257,7 +258,7 @@ export class ClientPin {
    * A PIN token: getPinUvAuthTokenUsingPinWithPermissions on keys that advertise pinUvAuthToken,
    * getPinToken otherwise (CTAP 2.0 and 2.1-PRE keys).
    */
-  async getToken(pin: string, request: TokenRequest, opts?: CallOptions): Promise<PinToken> {
+  async getToken(pin: Uint8Array, request: TokenRequest, opts?: CallOptions): Promise<PinToken> {
     const { keyAgreement, sharedSecret } = await this.keyAgreement(opts);
     const hash = pinHash(pin);
     try {

@@ -225,31 +225,35 @@ function aesCbc(encrypt: boolean, key: Uint8Array, iv: Uint8Array, data: Uint8Ar
   return Uint8Array.from(out);
 }
 
-/** PIN rules (CTAP 2.1 §6.5.5.5): UTF-8, at least minLength code points, at most 63 bytes. */
-export function checkPinPolicy(pin: string, minLength = 4): void {
-  const codePoints = [...pin].length;
-  const bytes = Buffer.byteLength(pin, "utf8");
-  if (codePoints < minLength) throw new RangeError(`the PIN must have at least ${minLength} characters`);
-  if (bytes > 63) throw new RangeError("the PIN must be at most 63 bytes in UTF-8");
+/** Code points in UTF-8 bytes, counted without decoding (a string copy of a PIN cannot be zeroed). */
+function codePoints(utf8: Uint8Array): number {
+  let n = 0;
+  for (const b of utf8) if ((b & 0xc0) !== 0x80) n++;
+  return n;
 }
 
-/** The new PIN as setPIN/changePIN encrypt it: UTF-8, zero-padded to 64 bytes. Zero it after use. */
-export function padPin(pin: string): Uint8Array {
-  const utf8 = Buffer.from(pin, "utf8");
-  if (utf8.length > 63) {
-    utf8.fill(0);
-    throw new RangeError("the PIN must be at most 63 bytes in UTF-8");
-  }
+/**
+ * PIN rules (CTAP 2.1 §6.5.5.5): UTF-8 bytes, at least minLength code points, at most 63 bytes, and no
+ * zero byte (the key reads the padded PIN up to its first zero).
+ */
+export function checkPinPolicy(pin: Uint8Array, minLength = 4): void {
+  if (codePoints(pin) < minLength) throw new RangeError(`the PIN must have at least ${minLength} characters`);
+  if (pin.length > 63) throw new RangeError("the PIN must be at most 63 bytes in UTF-8");
+  if (pin.includes(0)) throw new RangeError("the PIN must not contain a zero byte");
+}
+
+/** The new PIN as setPIN/changePIN encrypt it: the UTF-8 bytes, zero-padded to 64. Zero it after use. */
+export function padPin(pin: Uint8Array): Uint8Array {
+  if (pin.length > 63) throw new RangeError("the PIN must be at most 63 bytes in UTF-8");
   const out = new Uint8Array(64);
-  out.set(utf8);
-  utf8.fill(0);
+  out.set(pin);
   return out;
 }
 
-/** LEFT(SHA-256(pin), 16): what getPinToken and changePIN encrypt as pinHashEnc. */
-export function pinHash(pin: string): Uint8Array {
-  const utf8 = Buffer.from(pin, "utf8");
-  const h = createHash("sha256").update(utf8).digest();
-  utf8.fill(0);
-  return Uint8Array.from(h.subarray(0, 16));
+/** LEFT(SHA-256(pin), 16): what getPinToken and changePIN encrypt as pinHashEnc. Zero it after use. */
+export function pinHash(pin: Uint8Array): Uint8Array {
+  const h = createHash("sha256").update(pin).digest();
+  const out = Uint8Array.from(h.subarray(0, 16));
+  h.fill(0);
+  return out;
 }

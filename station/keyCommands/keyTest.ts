@@ -26,7 +26,7 @@ export interface KeyTestReport {
 
 export async function testKey(
   session: KeySession,
-  opts: { pin?: string; rpId?: string; onKeepalive?: (status: number) => void; timeoutMs?: number },
+  opts: { pin?: Uint8Array; rpId?: string; onKeepalive?: (status: number) => void; timeoutMs?: number },
 ): Promise<KeyTestReport> {
   const { ctap } = session;
   const call = {
@@ -37,7 +37,7 @@ export async function testKey(
   let info = session.info;
   let pinSetNow = false;
   if (opts.pin === undefined)
-    throw new WebAuthnError("pin-required", "give the key's PIN with --pin (or the PIN to set on a new key)");
+    throw new WebAuthnError("pin-required", "the key's PIN is needed (or the PIN to set on a new key)");
   if (info.options.clientPin !== true) {
     if (info.options.clientPin === undefined)
       throw new WebAuthnError("key-unsupported", "the key does not support a PIN");

@@ -58,7 +58,8 @@ export function registrationBody(
 export interface RegisterOpts {
   ctap: Ctap2;
   creationOptions: unknown;
-  pin: string;
+  /** The key's PIN as UTF-8 bytes; the caller zeroes it. */
+  pin: Uint8Array;
   displayName: string;
   /** getInfo from this session, when the caller already has it. */
   info?: AuthenticatorInfo;

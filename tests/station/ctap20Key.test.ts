@@ -44,7 +44,7 @@ function ctap20Key(pin: string): { device: CtapDevice; requests: CborMap[] } {
       if (sub === 5) {
         const shared = proto.decapsulate(ka, decodeCoseKeyAgreement(params.get(3)));
         const got = proto.decrypt(shared, params.get(6) as Uint8Array);
-        if (Buffer.compare(got, pinHash(pin)) !== 0) return Uint8Array.of(0x31);
+        if (Buffer.compare(got, pinHash(Buffer.from(pin))) !== 0) return Uint8Array.of(0x31);
         return ok(new Map([[2, proto.encrypt(shared, token)]]));
       }
       return Uint8Array.of(0x01);
@@ -61,7 +61,7 @@ describe("a CTAP 2.0 key", () => {
     expect(ctap.maxMsgSize).toBe(1200);
     const pins = new ClientPin(ctap, info);
     expect(pins.protocol.version).toBe(1);
-    const token = await pins.getToken("9876", {
+    const token = await pins.getToken(Buffer.from("9876"), {
       permissions: Permission.MAKE_CREDENTIAL,
       rpId: "login.microsoft.com",
     });

@@ -1,7 +1,34 @@
 // `keyfleet key …` as an operator runs it, against the virtual key served over UDP from this process.
+// The PIN goes in on standard input or a file descriptor, never on the command line.
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startVirtualKeyUdp, type VirtualKeyUdpServer } from "../../station/virtual/udpServer.js";
-import { runCli } from "../support/cli.js";
+import { type CliResult, cliPath, repoRoot, runCli } from "../support/cli.js";
+
+/** Runs the CLI with `pin` written to file descriptor 3, as `keyfleet … --pin-fd 3 3<pinfile` would. */
+function runWithPinFd(args: string[], pin: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    (child.stdio[3] as NodeJS.WritableStream).end(`${pin}\n`);
+  });
+}
 
 const PIN = "cli-pin-31415";
 
@@ -32,11 +59,23 @@ describe("keyfleet key", () => {
   it("should refuse to test without a PIN, changing nothing", async () => {
     const r = await runCli(["key", "test", ...dev()]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--pin");
+    expect(r.stderr).toContain("--pin-stdin or --pin-fd");
+    const empty = await runCli(["key", "test", ...dev(), "--pin-stdin"], { input: "\n" });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("no PIN was given");
+    const info = await runCli(["key", "info", ...dev(), "--json"]);
+    expect(JSON.parse(info.stdout).pinSet).toBe(false);
+  });
+
+  it("should no longer take a PIN on the command line, and not echo the one given", async () => {
+    const r = await runCli(["key", "test", ...dev(), "--pin", PIN]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("unknown option '--pin'");
+    expect(r.stdout + r.stderr).not.toContain(PIN);
   });
 
   it("should set the PIN on a key that has none, run the test ceremony, and never print the PIN", async () => {
-    const r = await runCli(["key", "test", ...dev(), "--pin", PIN, "--json"]);
+    const r = await runCli(["key", "test", ...dev(), "--pin-stdin", "--json"], { input: `${PIN}\n` });
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as {
       pinSetNow: boolean;
@@ -51,7 +90,7 @@ describe("keyfleet key", () => {
       rpId: "keyfleet.test",
     });
     expect(r.stdout + r.stderr).not.toContain(PIN);
-    const again = await runCli(["key", "test", ...dev(), "--pin", PIN]);
+    const again = await runWithPinFd(["key", "test", ...dev(), "--pin-fd", "3"], PIN);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain("Key test passed");
     const info = await runCli(["key", "info", ...dev(), "--json"]);
@@ -59,7 +98,7 @@ describe("keyfleet key", () => {
   });
 
   it("should report a wrong PIN in plain words without echoing it", async () => {
-    const r = await runCli(["key", "test", ...dev(), "--pin", "wrong-pin-999"]);
+    const r = await runCli(["key", "test", ...dev(), "--pin-stdin"], { input: "wrong-pin-999\r\n" });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("wrong PIN");
     expect(r.stderr).not.toContain("wrong-pin-999");

@@ -16,7 +16,7 @@ import { VirtualKey } from "../../station/virtual/virtualKey.js";
 import { registerCredential } from "../../station/webauthn/registration.js";
 import { entraCreationOptions } from "./entraFixture.js";
 
-const PIN = "271828";
+const PIN = Buffer.from("271828");
 
 async function verify(body: Awaited<ReturnType<typeof registerCredential>>["body"], challenge: string) {
   return verifyRegistrationResponse({
@@ -96,7 +96,7 @@ for (const [name, start] of transports) {
 
     it("should report a wrong PIN as PIN_INVALID and count down the retries", async () => {
       const e = await new ClientPin(ctap, info)
-        .getToken("000000", { permissions: 1 })
+        .getToken(Buffer.from("000000"), { permissions: 1 })
         .catch((x: unknown) => x);
       expect(CtapError.isInstance(e) && e.code).toBe("PIN_INVALID");
       expect((await new ClientPin(ctap, info).getRetries()).retries).toBe(7);

@@ -14,7 +14,7 @@ import { VirtualKey } from "../../station/virtual/virtualKey.js";
 import { registerCredential } from "../../station/webauthn/registration.js";
 import { entraCreationOptions } from "./entraFixture.js";
 
-const PIN = "424242";
+const PIN = Buffer.from("424242");
 
 describe("credential management and config against the virtual key", () => {
   let ctap: Ctap2;
@@ -75,11 +75,11 @@ describe("credential management and config against the virtual key", () => {
       .getToken(PIN, { permissions: Permission.MAKE_CREDENTIAL })
       .catch((e: unknown) => e);
     expect(CtapError.isInstance(refused)).toBe(true);
-    await expect(new ClientPin(ctap, info).changePin(PIN, "1234567")).rejects.toThrow(RangeError);
-    await new ClientPin(ctap, info).changePin(PIN, "12345678");
+    await expect(new ClientPin(ctap, info).changePin(PIN, Buffer.from("1234567"))).rejects.toThrow(RangeError);
+    await new ClientPin(ctap, info).changePin(PIN, Buffer.from("12345678"));
     info = await getInfo(ctap);
     expect(info.forcePINChange).toBe(false);
-    const fresh = await new ClientPin(ctap, info).getToken("12345678", {
+    const fresh = await new ClientPin(ctap, info).getToken(Buffer.from("12345678"), {
       permissions: Permission.MAKE_CREDENTIAL,
     });
     fresh.dispose();

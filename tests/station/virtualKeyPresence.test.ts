@@ -14,7 +14,7 @@ import { VirtualKey } from "../../station/virtual/virtualKey.js";
 import { registerCredential } from "../../station/webauthn/registration.js";
 import { entraCreationOptions } from "./entraFixture.js";
 
-const PIN = "864200";
+const PIN = Buffer.from("864200");
 
 describe("user presence against the virtual key", () => {
   let key: VirtualKey;

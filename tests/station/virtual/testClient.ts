@@ -115,7 +115,7 @@ export class TestClient {
   /** setPIN; `pin` may be raw padded bytes, to send what a careless platform would. */
   async setPin(pin: string | Uint8Array, version: 1 | 2 = 2): Promise<number> {
     const { protocol, keyAgreement, sharedSecret } = await this.sharedSecret(version);
-    const newPinEnc = protocol.encrypt(sharedSecret, typeof pin === "string" ? padPin(pin) : pin);
+    const newPinEnc = protocol.encrypt(sharedSecret, typeof pin === "string" ? padPin(Buffer.from(pin)) : pin);
     const r = await this.cbor(
       0x06,
       new Map<number, CborValue>([
@@ -131,8 +131,8 @@ export class TestClient {
 
   async changePin(oldPin: string, newPin: string, version: 1 | 2 = 2): Promise<number> {
     const { protocol, keyAgreement, sharedSecret } = await this.sharedSecret(version);
-    const newPinEnc = protocol.encrypt(sharedSecret, padPin(newPin));
-    const pinHashEnc = protocol.encrypt(sharedSecret, pinHash(oldPin));
+    const newPinEnc = protocol.encrypt(sharedSecret, padPin(Buffer.from(newPin)));
+    const pinHashEnc = protocol.encrypt(sharedSecret, pinHash(Buffer.from(oldPin)));
     const message = new Uint8Array([...newPinEnc, ...pinHashEnc]);
     const r = await this.cbor(
       0x06,
@@ -160,7 +160,7 @@ export class TestClient {
       [1, version],
       [2, permissions === undefined ? 5 : 9],
       [3, keyAgreement],
-      [6, protocol.encrypt(sharedSecret, pinHash(pin))],
+      [6, protocol.encrypt(sharedSecret, pinHash(Buffer.from(pin)))],
       [9, permissions],
       [10, rpId],
     ]);
