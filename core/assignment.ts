@@ -45,6 +45,11 @@ export interface DesiredAssignment {
   readonly leaving: string | undefined;
   /** The GroupAssignment that gave this slot, or undefined for a person's own slot. */
   readonly group: string | undefined;
+  /**
+   * The spec's UPN when it no longer names anyone and the person was found through the UPN their tasks were
+   * raised under (renamed in Entra, git not yet): the same person, so nothing is revoked.
+   */
+  readonly staleUpn?: string | undefined;
   readonly source: SourceRef;
 }
 
@@ -69,7 +74,11 @@ export class ResolutionError extends Error {
  * group slot replaces it; `groupKeys: exclude` drops every group slot for that person; the person's
  * `leaving` applies to all their slots. Ordered by id.
  */
-export function desiredAssignments(spec: Spec, directory: Directory): DesiredAssignment[] {
+export function desiredAssignments(
+  spec: Spec,
+  directory: Directory,
+  opts: { formerUpns?: ReadonlyMap<string, string> } = {},
+): DesiredAssignment[] {
   const byId = new Map(directory.people.map((p) => [p.id.toLowerCase(), p]));
   const byUpn = new Map(directory.people.map((p) => [p.userPrincipalName.toLowerCase(), p]));
   const profiles = new Map(spec.profiles.map((p) => [p.name, p]));
@@ -82,7 +91,28 @@ export function desiredAssignments(spec: Spec, directory: Directory): DesiredAss
   const out: DesiredAssignment[] = [];
   const specPersonById = new Map<string, PersonSpec>();
   for (const person of spec.people) {
-    const found = person.objectId ? byId.get(person.objectId) : byUpn.get(person.userPrincipalName ?? "");
+    const upnWritten = person.userPrincipalName?.toLowerCase();
+    let found = person.objectId ? byId.get(person.objectId) : byUpn.get(upnWritten ?? "");
+    let staleUpn: string | undefined;
+    if (person.objectId && upnWritten) {
+      // Both written: they must name one person. A UPN that names someone else is a mistake to refuse, never
+      // a reason to provision the object id's person silently.
+      const byName = byUpn.get(upnWritten);
+      if (found && byName && byName.id.toLowerCase() !== found.id.toLowerCase()) {
+        throw new ResolutionError(
+          `${person.source.file}:${person.source.line}: userPrincipalName '${upnWritten}' is ${byName.id.toLowerCase()} in the directory, but objectId ${person.objectId} is '${found.userPrincipalName.toLowerCase()}': they name two different people`,
+        );
+      }
+      if (found && found.userPrincipalName.toLowerCase() !== upnWritten) staleUpn = upnWritten;
+    }
+    if (!found && !person.objectId && upnWritten) {
+      const former = opts.formerUpns?.get(upnWritten);
+      const renamed = former === undefined ? undefined : byId.get(former);
+      if (renamed && !byUpn.has(upnWritten)) {
+        found = renamed;
+        staleUpn = upnWritten;
+      }
+    }
     const personId = found?.id.toLowerCase();
     if (personId) {
       const other = specPersonById.get(personId);
@@ -110,6 +140,7 @@ export function desiredAssignments(spec: Spec, directory: Directory): DesiredAss
         leaving: person.leaving,
         group: undefined,
         source: slot.source,
+        staleUpn,
       });
     }
   }

@@ -46,6 +46,8 @@ export interface AdoptAction extends ActionBase {
   readonly generation: number;
   readonly methodId: string;
   readonly aaGuid: string;
+  /** Pending tasks of this slot that the adoption makes moot (cancelled by the pipeline). */
+  readonly cancelGenerations: readonly number[];
 }
 
 /**
@@ -62,6 +64,14 @@ export interface ReplaceAction extends ActionBase {
 }
 
 export type RevokeCause = "lost" | "retired" | "leaving" | "removed";
+
+/** Something about a person the plan read that a reader should know; never work by itself. */
+export interface PlanNotice {
+  readonly kind: "stale-upn" | "deleted" | "disabled";
+  readonly personId: string;
+  readonly userPrincipalName: string | undefined;
+  readonly message: string;
+}
 
 /**
  * Revoke credentials Keyfleet registered. Scope "key" for a retired slot or a person who has left;
@@ -80,8 +90,9 @@ export interface RevokeAction extends ActionBase {
 /** A retired slot or a departed person with nothing left registered. */
 export interface GoneAction extends ActionBase {
   readonly kind: "gone";
-  readonly scope: "key";
-  readonly cause: "retired" | "leaving";
+  readonly scope: "key" | "credential";
+  /** `deleted`: the person is no longer in the directory (their passkeys went with them). */
+  readonly cause: "retired" | "leaving" | "deleted";
   readonly cancelGenerations: readonly number[];
 }
 

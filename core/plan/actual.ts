@@ -70,6 +70,20 @@ export const TaskFactSchema = Type.Object(
     state: Type.Union(TASK_STATES.map((s) => Type.Literal(s))),
     methodId: Type.Optional(Type.String({ minLength: 1, description: "Graph method id (done tasks)" })),
     aaGuid: Type.Optional(Guid),
+    credProtect: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 3,
+        description:
+          "The credProtect level the task's key was made with (0 or absent: unknown, e.g. adopted)",
+      }),
+    ),
+    userPrincipalName: Type.Optional(
+      Type.String({ minLength: 1, description: "The UPN the task was raised for (finds renamed people)" }),
+    ),
+    adopted: Type.Optional(
+      Type.Boolean({ description: "The credential was adopted, not made by a station" }),
+    ),
     replacesMethodId: Type.Optional(
       Type.String({
         minLength: 1,

@@ -1,11 +1,15 @@
 // plan(desired, actual, options): what to do so that Entra holds the keys the spec asks for. Pure: the
-// same inputs always give the same actions in the same order.
+// same inputs always give the same actions in the same order. Each desired key's action comes from
+// decideKey (core/plan/decide.ts), the one decision the providers execute; this file adds what only the
+// whole fleet shows: assignments removed from git, unmanaged credentials, the people the directory renamed,
+// disabled or deleted, and the revocation rails.
 import { type DesiredAssignment, desiredAssignments, parseAssignmentId } from "../assignment.js";
-import { renderDisplayName } from "../spec/displayName.js";
-import type { KeyProfile, Spec } from "../spec/model.js";
-import type { Action, ActionKind, RevokeAction } from "./actions.js";
+import type { Spec } from "../spec/model.js";
+import type { Action, ActionKind, PlanNotice, RevokeAction } from "./actions.js";
 import { ACTION_KINDS, WORK_KINDS } from "./actions.js";
-import type { ActualState, DirectoryPerson, Fido2Method, TaskFact } from "./actual.js";
+import type { ActualState, TaskFact } from "./actual.js";
+import { decideKey, describeMethod, type KeyAssignmentView, openGenerations } from "./decide.js";
+import { assignmentDisplayName } from "./keyName.js";
 
 export interface PlanOptions {
   /** Today, YYYY-MM-DD (UTC): leaving dates and lost/adopt days compare against it. */
@@ -18,8 +22,10 @@ export interface PlanSummary {
   readonly counts: Readonly<Record<ActionKind, number>>;
   /** Desired keys (one key-scope action each). */
   readonly desiredKeys: number;
-  /** Credentials Keyfleet registered that Entra still holds. */
+  /** Credentials Keyfleet registered (or adopted) that Entra still holds. */
   readonly managedKeys: number;
+  /** Every passkey Entra holds for the people this plan read: what the revocation share is measured against. */
+  readonly credentialsAtStake: number;
   /** Credentials this plan revokes (revoke and unmanaged-remove; a replacement's retiring key is not counted). */
   readonly revocations: number;
   readonly revokeShare: number;
@@ -27,6 +33,7 @@ export interface PlanSummary {
 
 export interface Plan {
   readonly actions: readonly Action[];
+  readonly notices: readonly PlanNotice[];
   readonly summary: PlanSummary;
   /** The plan must not be applied as it stands; `blockedReasons` say why. */
   readonly blocked: boolean;
@@ -35,190 +42,152 @@ export interface Plan {
   readonly hasWork: boolean;
 }
 
-const OPEN_STATES = new Set(["pending", "claimed", "registering"]);
+/** The view decideKey takes of a spec assignment whose person the directory knows. */
+export function assignmentView(a: DesiredAssignment, spec: Pick<Spec, "inventory">): KeyAssignmentView {
+  return {
+    id: a.id,
+    personId: a.personId ?? "",
+    userPrincipalName: a.userPrincipalName ?? a.personId ?? "",
+    slot: a.slot,
+    profile: {
+      name: a.profile.name,
+      aaguids: a.profile.aaguids,
+      models: a.profile.models,
+      credProtect: a.profile.credProtect,
+    },
+    state: a.state,
+    since: a.since,
+    adopt: a.adopt,
+    serial: a.serial,
+    leaving: a.leaving,
+    displayName: assignmentDisplayName(a, spec.inventory),
+  };
+}
+
+/** UPNs tasks were raised under, to the object id they were raised for: how a rename in Entra is recognised. */
+export function formerUpnsOf(tasks: readonly TaskFact[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const t of tasks) {
+    const parsed = parseAssignmentId(t.assignmentId);
+    if (parsed && t.userPrincipalName) out.set(t.userPrincipalName.toLowerCase(), parsed.objectId);
+  }
+  return out;
+}
 
 /** Computes the plan. Throws ResolutionError when the directory cannot answer for the spec. */
 export function plan(desired: Spec, actual: ActualState, options: PlanOptions): Plan {
   const { today } = options;
   const people = new Map(actual.people.map((p) => [p.id, p]));
+  const deleted = new Set(actual.deletedPeople ?? []);
   const tasksByAssignment = groupTasks(actual.tasks);
-  const serials = new Map(desired.inventory.map((k) => [k.serial, k]));
 
   // Every credential a done task recorded, whichever assignment it belongs to.
   const managed = new Map<string, TaskFact>();
   for (const t of actual.tasks) if (t.state === "done" && t.methodId) managed.set(t.methodId, t);
-  const managedPresent = actual.people.reduce(
-    (n, p) => n + p.fido2Methods.filter((m) => managed.has(m.id)).length,
-    0,
-  );
+  let managedPresent = 0;
+  let credentialsAtStake = 0;
+  for (const p of actual.people) {
+    credentialsAtStake += p.fido2Methods.length;
+    managedPresent += p.fido2Methods.filter((m) => managed.has(m.id)).length;
+  }
 
-  const assignments = desiredAssignments(desired, actual);
+  const assignments = desiredAssignments(desired, actual, { formerUpns: formerUpnsOf(actual.tasks) });
   const desiredIds = new Set(assignments.map((a) => a.id));
-  const adopted = new Set<string>();
+  const taken = new Set(managed.keys());
   const actions: Action[] = [];
+  const notices: PlanNotice[] = [];
+  const blockedReasons: string[] = [];
 
   for (const a of assignments) {
-    const base = {
-      assignmentId: a.id,
-      personId: a.personId,
-      userPrincipalName: a.userPrincipalName,
-      slot: a.slot,
-    };
     const person = a.personId === undefined ? undefined : people.get(a.personId);
     if (!person) {
+      const gone = a.personId !== undefined && deleted.has(a.personId);
       actions.push({
-        ...base,
+        assignmentId: a.id,
+        personId: a.personId,
+        userPrincipalName: a.userPrincipalName,
+        slot: a.slot,
         kind: "unresolved",
         scope: "key",
         profile: a.profile.name,
-        reason: `${a.userPrincipalName ?? a.id} is not in the directory`,
+        reason: gone
+          ? `${a.userPrincipalName ?? a.personId} was deleted from the directory`
+          : `${a.userPrincipalName ?? a.id} is not in the directory`,
       });
       continue;
     }
-    const tasks = tasksByAssignment.get(a.id) ?? [];
-    const latest = tasks[tasks.length - 1];
-    const nextGeneration = (latest?.generation ?? 0) + 1;
-    const open = latest && OPEN_STATES.has(latest.state) ? latest : undefined;
-    const methodsById = new Map(person.fido2Methods.map((m) => [m.id, m]));
-    // Credentials this assignment registered that Entra still holds, oldest generation first.
-    const held = tasks
-      .filter((t) => t.state === "done" && t.methodId !== undefined && methodsById.has(t.methodId))
-      .map((t) => ({ task: t, method: methodsById.get(t.methodId as string) as Fido2Method }));
-
-    const leftOn = a.leaving !== undefined && today > a.leaving ? a.leaving : undefined;
-    if (a.state === "retired" || leftOn !== undefined) {
-      const cause = a.state === "retired" ? "retired" : "leaving";
-      const why = cause === "retired" ? "slot retired" : `left on ${leftOn}`;
-      const cancelGenerations = openGenerations(tasks);
-      if (held.length > 0) {
-        actions.push({
-          ...base,
-          kind: "revoke",
-          scope: "key",
-          cause,
-          methodIds: held.map((h) => h.method.id),
-          cancelGenerations,
-          reason: `${why}: revoke ${held.length} credential${held.length === 1 ? "" : "s"}`,
-        });
-      } else {
-        actions.push({
-          ...base,
-          kind: "gone",
-          scope: "key",
-          cause,
-          cancelGenerations,
-          reason: `${why}; nothing registered${cancelGenerations.length > 0 ? `; cancel ${cancelGenerations.map((g) => `g${g}`).join(", ")}` : ""}`,
-        });
-      }
-      continue;
-    }
-
-    const lost =
-      a.state === "lost" && a.since !== undefined
-        ? held.filter((h) => day(h.method.createdDateTime) < (a.since as string))
-        : [];
-    if (lost.length > 0) {
-      actions.push({
-        ...base,
-        kind: "revoke",
-        scope: "credential",
-        cause: "lost",
-        methodIds: lost.map((h) => h.method.id),
-        cancelGenerations: [],
-        reason: `key reported lost on ${a.since}`,
-      });
-    }
-    const remaining = held.filter((h) => !lost.includes(h));
-    const current = remaining[remaining.length - 1];
-    const retiring = remaining.slice(0, -1);
-    if (current) {
-      for (const r of retiring) {
-        actions.push({
-          ...base,
-          kind: "revoke-retired",
-          scope: "credential",
-          methodId: r.method.id,
-          replacedBy: current.method.id,
-          reason: `replacement ${current.method.id} is active`,
-        });
-      }
-    }
-
-    if (open) {
-      actions.push({
-        ...base,
-        kind: "wait",
-        scope: "key",
-        profile: a.profile.name,
-        generation: open.generation,
-        taskState: open.state as "pending" | "claimed" | "registering",
-        reason: `task g${open.generation} is ${open.state}`,
-      });
-      continue;
-    }
-    const displayName = renderName(a, serials);
-    if (current) {
-      if (fits(current.method, a.profile)) {
-        actions.push({
-          ...base,
-          kind: "keep",
-          scope: "key",
-          methodId: current.method.id,
-          reason: "registered and fits the profile",
-        });
-      } else {
-        actions.push({
-          ...base,
-          kind: "replace",
-          scope: "key",
-          profile: a.profile.name,
-          generation: nextGeneration,
-          displayName,
-          retiringMethodId: current.method.id,
-          reason: `${describeMethod(current.method)} no longer fits profile '${a.profile.name}'`,
-        });
-      }
-      continue;
-    }
-    const candidate = a.adopt ? adoptable(person, a, managed, adopted) : undefined;
-    if (candidate) {
-      adopted.add(candidate.id);
-      actions.push({
-        ...base,
-        kind: "adopt",
-        scope: "key",
-        profile: a.profile.name,
-        generation: nextGeneration,
-        methodId: candidate.id,
-        aaGuid: candidate.aaGuid,
-        reason: `takes over ${describeMethod(candidate)} registered ${day(candidate.createdDateTime)}`,
-      });
-      continue;
-    }
-    actions.push({
-      ...base,
-      kind: "provision",
-      scope: "key",
-      profile: a.profile.name,
-      generation: nextGeneration,
-      displayName,
-      serial: a.serial,
-      reason: provisionReason(a, latest, lost.length > 0, held.length, tasks),
+    const decided = decideKey({
+      assignment: assignmentView(a, desired),
+      tasks: tasksByAssignment.get(a.id) ?? [],
+      methods: person.fido2Methods,
+      taken,
+      today,
     });
+    for (const d of decided) if (d.kind === "adopt") taken.add(d.methodId);
+    actions.push(...decided);
   }
 
-  // Credentials registered for assignments that are no longer desired.
+  for (const a of assignments) {
+    if (a.staleUpn === undefined || a.personId === undefined) continue;
+    if (notices.some((n) => n.kind === "stale-upn" && n.personId === a.personId)) continue;
+    notices.push({
+      kind: "stale-upn",
+      personId: a.personId,
+      userPrincipalName: a.userPrincipalName,
+      message: `${a.source.file}:${a.source.line}: '${a.staleUpn}' is now '${a.userPrincipalName}' in Entra (object id ${a.personId}): nothing is revoked; write 'userPrincipalName: ${a.userPrincipalName}' (or 'objectId: ${a.personId}') in the spec`,
+    });
+  }
+  const inSpec = new Set(assignments.map((a) => a.personId).filter((p): p is string => p !== undefined));
+  for (const p of actual.people) {
+    if (p.accountEnabled === false && (inSpec.has(p.id) || hasTasks(tasksByAssignment, p.id))) {
+      notices.push({
+        kind: "disabled",
+        personId: p.id,
+        userPrincipalName: p.userPrincipalName.toLowerCase(),
+        message: `${p.userPrincipalName} is disabled in Entra`,
+      });
+    }
+  }
+
+  // Assignments the task store knows that git no longer asks for: their credentials are revoked.
   let orphanRevocations = 0;
+  const unread = new Set<string>();
   for (const [id, tasks] of [...tasksByAssignment].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
     if (desiredIds.has(id)) continue;
     const parsed = parseAssignmentId(id);
-    const person = parsed ? people.get(parsed.objectId) : undefined;
-    if (!parsed || !person) continue;
+    if (!parsed) continue;
+    const person = people.get(parsed.objectId);
+    const cancelGenerations = openGenerations(tasks);
+    if (!person) {
+      if (deleted.has(parsed.objectId)) {
+        if (!notices.some((n) => n.kind === "deleted" && n.personId === parsed.objectId)) {
+          notices.push({
+            kind: "deleted",
+            personId: parsed.objectId,
+            userPrincipalName: tasks[0]?.userPrincipalName,
+            message: `${tasks[0]?.userPrincipalName ?? parsed.objectId} (${parsed.objectId}) was deleted from the directory; their passkeys went with them`,
+          });
+        }
+        if (cancelGenerations.length > 0) {
+          actions.push({
+            assignmentId: id,
+            personId: parsed.objectId,
+            userPrincipalName: tasks[0]?.userPrincipalName,
+            slot: parsed.slot,
+            kind: "gone",
+            scope: "credential",
+            cause: "deleted",
+            cancelGenerations,
+            reason: `person deleted from the directory; cancel ${cancelGenerations.map((g) => `g${g}`).join(", ")}`,
+          });
+        }
+      } else unread.add(parsed.objectId);
+      continue;
+    }
     const present = new Set(person.fido2Methods.map((m) => m.id));
     const methodIds = tasks
       .filter((t) => t.state === "done" && t.methodId && present.has(t.methodId))
       .map((t) => t.methodId as string);
-    const cancelGenerations = openGenerations(tasks);
     if (methodIds.length === 0 && cancelGenerations.length === 0) continue;
     orphanRevocations += methodIds.length;
     const action: RevokeAction = {
@@ -235,6 +204,12 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
     };
     actions.push(action);
   }
+  if (unread.size > 0) {
+    // A reader that skipped someone with tasks would hide their removal from the rails: refuse to plan past it.
+    blockedReasons.push(
+      `the actual state does not cover ${unread.size} person(s) the task store refers to (${[...unread].slice(0, 5).join(", ")}${unread.size > 5 ? ", …" : ""}): their removal cannot be counted`,
+    );
+  }
 
   // Credentials nobody registered through Keyfleet (and no slot adopts).
   const removable = new Set(
@@ -242,7 +217,7 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
   );
   for (const person of actual.people) {
     for (const m of person.fido2Methods) {
-      if (managed.has(m.id) || adopted.has(m.id)) continue;
+      if (taken.has(m.id)) continue;
       const remove = removable.has(m.aaGuid);
       actions.push({
         assignmentId: undefined,
@@ -264,17 +239,13 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
 
   sortActions(actions);
   const counts = Object.fromEntries(ACTION_KINDS.map((k) => [k, 0])) as Record<ActionKind, number>;
-  let revocations = 0;
-  for (const a of actions) {
-    counts[a.kind]++;
-    if (a.kind === "revoke") revocations += a.methodIds.length;
-    if (a.kind === "unmanaged-remove") revocations++;
-  }
-  const revokeShare = revocations === 0 ? 0 : revocations / Math.max(managedPresent, 1);
-  const blockedReasons: string[] = [];
-  if (revokeShare > desired.policy.maxRevokeShare && !options.allowMassRevoke) {
+  for (const a of actions) counts[a.kind]++;
+  const revocations = countRevocations(actions);
+  const revokeShare = revocations === 0 ? 0 : revocations / Math.max(credentialsAtStake, 1);
+  const policyShare = desired.policy.maxRevokeShare;
+  if (exceedsRevokeBudget(revocations, credentialsAtStake, policyShare) && !options.allowMassRevoke) {
     blockedReasons.push(
-      `would revoke ${revocations} of ${managedPresent} managed credentials (${percent(revokeShare)}), more than the policy's maxRevokeShare ${percent(desired.policy.maxRevokeShare)}`,
+      `would revoke ${revocations} of the ${credentialsAtStake} passkeys held by the people it read (${percent(revokeShare)}), more than the policy's maxRevokeShare ${percent(policyShare)}`,
     );
   }
   if (counts.unresolved > 0 && orphanRevocations > 0) {
@@ -285,10 +256,12 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
   }
   return {
     actions,
+    notices: notices.sort((x, y) => (x.message < y.message ? -1 : x.message > y.message ? 1 : 0)),
     summary: {
       counts,
       desiredKeys: assignments.length,
       managedKeys: managedPresent,
+      credentialsAtStake,
       revocations,
       revokeShare,
     },
@@ -298,74 +271,35 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
   };
 }
 
-/** Whether a credential is of a kind the profile allows: a listed AAGUID or a listed model. */
-export function fits(method: Pick<Fido2Method, "aaGuid" | "model">, profile: KeyProfile): boolean {
-  if (profile.aaguids.includes(method.aaGuid.toLowerCase())) return true;
-  return method.model !== null && profile.models.includes(method.model);
+/** Credentials a set of actions revokes now (a replacement's retiring key waits, and is not counted). */
+export function countRevocations(actions: readonly Action[]): number {
+  let n = 0;
+  for (const a of actions) {
+    if (a.kind === "revoke") n += a.methodIds.length;
+    if (a.kind === "unmanaged-remove") n++;
+  }
+  return n;
 }
 
-function adoptable(
-  person: DirectoryPerson,
-  a: DesiredAssignment,
-  managed: ReadonlyMap<string, TaskFact>,
-  adopted: ReadonlySet<string>,
-): Fido2Method | undefined {
-  const c = a.adopt;
-  if (!c) return undefined;
-  const candidates = person.fido2Methods.filter(
-    (m) =>
-      !managed.has(m.id) &&
-      !adopted.has(m.id) &&
-      fits(m, a.profile) &&
-      (c.aaguids.length === 0 || c.aaguids.includes(m.aaGuid)) &&
-      (c.displayNameContains === undefined || (m.displayName ?? "").includes(c.displayNameContains)) &&
-      (c.createdBefore === undefined || day(m.createdDateTime) < c.createdBefore),
-  );
-  // The oldest fitting credential, then by id: the same choice on every run.
-  candidates.sort((x, y) =>
-    x.createdDateTime < y.createdDateTime
-      ? -1
-      : x.createdDateTime > y.createdDateTime
-        ? 1
-        : x.id < y.id
-          ? -1
-          : 1,
-  );
-  return candidates[0];
+/**
+ * The revocation rail, one rule wherever revocations are planned or executed: revoking more than
+ * `maxRevokeShare` of the passkeys at stake is a mass revocation, except that a single revocation never is
+ * (one lost key in a small team must stay revocable). Measured against every passkey the people hold, not
+ * only managed ones, so a first roll-out that removes one withdrawn key is not "100% of 0 managed".
+ */
+export function exceedsRevokeBudget(revocations: number, atStake: number, maxRevokeShare: number): boolean {
+  if (revocations <= 1) return false;
+  return revocations / Math.max(atStake, 1) > maxRevokeShare;
 }
 
-function provisionReason(
-  a: DesiredAssignment,
-  latest: TaskFact | undefined,
-  lost: boolean,
-  held: number,
-  tasks: readonly TaskFact[],
-): string {
-  if (lost) return `replacement for the key lost on ${a.since}`;
-  if (latest?.state === "failed") return `task g${latest.generation} failed; raise a new one`;
-  if (latest?.state === "cancelled") return `task g${latest.generation} was cancelled; raise a new one`;
-  if (held === 0 && tasks.some((t) => t.state === "done"))
-    return "the registered credential is no longer in Entra";
-  if (a.adopt) return "nothing fitting to adopt; new key";
-  return "new key";
+/** The most revocations the rail lets one run execute. */
+export function revokeBudget(atStake: number, maxRevokeShare: number): number {
+  return Math.max(1, Math.floor(maxRevokeShare * atStake + 1e-9));
 }
 
-function renderName(
-  a: DesiredAssignment,
-  serials: ReadonlyMap<string, { model: string | undefined }>,
-): string {
-  const item = a.serial === undefined ? undefined : serials.get(a.serial);
-  return renderDisplayName(a.profile.displayName, {
-    slot: a.slot,
-    serial: a.serial,
-    model: item?.model ?? a.profile.models[0],
-    profile: a.profile.name,
-    upn: a.userPrincipalName,
-  });
-}
-
-function openGenerations(tasks: readonly TaskFact[]): number[] {
-  return tasks.filter((t) => OPEN_STATES.has(t.state)).map((t) => t.generation);
+function hasTasks(tasksByAssignment: ReadonlyMap<string, readonly TaskFact[]>, personId: string): boolean {
+  for (const id of tasksByAssignment.keys()) if (id.startsWith(`${personId}/`)) return true;
+  return false;
 }
 
 function groupTasks(tasks: readonly TaskFact[]): Map<string, TaskFact[]> {
@@ -389,14 +323,6 @@ function sortActions(actions: Action[]): void {
   keyed.forEach((x, i) => {
     actions[i] = x.a;
   });
-}
-
-function day(timestamp: string): string {
-  return timestamp.slice(0, 10);
-}
-
-function describeMethod(m: Pick<Fido2Method, "id" | "model" | "aaGuid">): string {
-  return `${m.model ?? m.aaGuid} (${m.id})`;
 }
 
 function percent(share: number): string {

@@ -35,19 +35,33 @@ export function templateProblems(template: string): string[] {
  * Longer than 30 characters, values shrink in SHRINK_ORDER (upn first, serial last), then the
  * result is cut; the same inputs always give the same name.
  */
-export function renderDisplayName(template: string, values: DisplayNameValues): string {
+export function renderDisplayName(
+  template: string,
+  values: DisplayNameValues,
+  max: number = DISPLAY_NAME_MAX,
+): string {
   const v: Record<string, string> = {};
   for (const f of DISPLAY_NAME_FIELDS) v[f] = values[f] ?? "";
   const render = () => collapse(template.replace(PLACEHOLDER, (_, name: string) => v[name] ?? ""));
   let out = render();
   for (const field of SHRINK_ORDER) {
-    if (out.length <= DISPLAY_NAME_MAX) break;
+    if (out.length <= max) break;
     const current = v[field] ?? "";
     if (current === "" || !template.includes(`{${field}}`)) continue;
-    v[field] = current.slice(0, Math.max(0, current.length - (out.length - DISPLAY_NAME_MAX))).trimEnd();
+    v[field] = cut(current, Math.max(0, current.length - (out.length - max))).trimEnd();
     out = render();
   }
-  return out.length > DISPLAY_NAME_MAX ? out.slice(0, DISPLAY_NAME_MAX).trimEnd() : out;
+  return out.length > max ? cut(out, max).trimEnd() : out;
+}
+
+/**
+ * The first `units` UTF-16 code units of `s` (the unit JavaScript and Graph both count length in), never
+ * splitting a surrogate pair.
+ */
+function cut(s: string, units: number): string {
+  const head = s.slice(0, units);
+  const last = head.charCodeAt(head.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? head.slice(0, -1) : head;
 }
 
 function collapse(s: string): string {

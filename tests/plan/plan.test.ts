@@ -189,14 +189,44 @@ describe("plan: one action per situation", () => {
 
 describe("plan: safety and resolution", () => {
   it("should block a plan that revokes more than maxRevokeShare unless allowed", () => {
-    const spec = specOf(person("ada@corp.example", "  primary: { profile: yk, state: retired }\n"));
-    const actual = state({ ada: [method("m1", YK)], tasks: [done(ADA, "primary", 1, "m1")] });
+    const spec = specOf(
+      person(
+        "ada@corp.example",
+        "  primary: { profile: yk, state: retired }\n  backup: { profile: yk, state: retired }\n",
+      ),
+    );
+    const actual = state({
+      ada: [method("m1", YK), method("m2", YK), method("m3", MSA)],
+      tasks: [done(ADA, "primary", 1, "m1"), done(ADA, "backup", 1, "m2")],
+    });
     const blocked = one(spec, actual);
     expect(blocked.blocked).toBe(true);
     expect(blocked.blockedReasons[0]).toMatch(
-      /would revoke 1 of 1 managed credentials \(100%\).*maxRevokeShare 10%/,
+      /would revoke 2 of the 3 passkeys held by the people it read \(66.7%\).*maxRevokeShare 10%/,
     );
     expect(one(spec, actual, true).blocked).toBe(false);
+  });
+
+  it("should never block a single revocation (one lost key in a small team stays revocable)", () => {
+    const spec = specOf(person("ada@corp.example", "  primary: { profile: yk, state: retired }\n"));
+    const actual = state({ ada: [method("m1", YK)], tasks: [done(ADA, "primary", 1, "m1")] });
+    expect(one(spec, actual).blocked).toBe(false);
+  });
+
+  it("should let a first roll-out remove one withdrawn key: the share counts every passkey at stake", () => {
+    const spec = specOf(
+      person("ada@corp.example", "  primary: { profile: yk }\n") +
+        person("bob@corp.example", "  primary: { profile: yk }\n"),
+      `unmanaged: { action: remove, aaguids: [${OLD}] }\nmaxRevokeShare: 0.1\n`,
+    );
+    const actual = state({ ada: [method("old1", OLD)], bob: [method("old2", OLD), method("ms", MSA)] });
+    const p = one(spec, actual);
+    expect(p.summary.managedKeys).toBe(0);
+    expect(p.summary.revocations).toBe(2);
+    expect(p.blocked).toBe(true);
+    const small = one(spec, state({ ada: [method("old1", OLD)], bob: [method("ms", MSA)] }));
+    expect(small.summary.revocations).toBe(1);
+    expect(small.blocked).toBe(false);
   });
 
   it("should hold revocations of removed assignments while people are unresolved (a rename in Entra)", () => {
