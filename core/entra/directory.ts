@@ -36,6 +36,57 @@ export async function resolveUsers(entra: EntraClient, refs: readonly string[]):
   return { found, missing };
 }
 
+export interface UsersById {
+  /** By lower-case object id. */
+  found: Map<string, DirectoryUser>;
+  /** Lower-case object ids Graph answered 404 for: deleted, or never in this tenant. */
+  missing: string[];
+}
+
+const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * People by object id in bulk (20 to a $batch, the client's concurrency), with accountEnabled. Only a 404 makes
+ * a person "missing"; any other failure (throttling that outlasts the retries, 403, 5xx, a malformed answer, an
+ * answer for another object) throws, so an unreadable person never reads as a deleted one.
+ */
+export async function readUsersByIds(entra: EntraClient, ids: readonly string[]): Promise<UsersById> {
+  const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
+  const bad = unique.find((id) => !OBJECT_ID.test(id));
+  if (bad !== undefined) {
+    throw new EntraError({
+      kind: "BadRequest",
+      message: `'${bad}' is not an object id (a GUID); resolve user principal names with resolveUsers`,
+    });
+  }
+  const outcomes = await batchGet<unknown>(
+    entra,
+    unique.map((id) => ({ url: `/users/${id}?$select=${USER_SELECT}` })),
+  );
+  const found = new Map<string, DirectoryUser>();
+  const missing: string[] = [];
+  outcomes.forEach((outcome, i) => {
+    const id = unique[i] as string;
+    if (!outcome.ok) {
+      if (outcome.error.kind !== "NotFound") throw outcome.error;
+      missing.push(id);
+      return;
+    }
+    const user = parseUser(outcome.body);
+    if (user === undefined) throw malformed(`/users/${id}`);
+    if (user.id.toLowerCase() !== id) {
+      throw new EntraError({
+        kind: "Other",
+        message: `Graph answered object ${user.id} when asked for ${id}`,
+        method: "GET",
+        path: `/users/${id}`,
+      });
+    }
+    found.set(id, user);
+  });
+  return { found, missing };
+}
+
 /**
  * Every user in the group, directly or through nested groups, page by page (999 a page). Throws an
  * EntraError (NotFound included) when the group cannot be read.
