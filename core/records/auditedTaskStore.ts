@@ -4,8 +4,9 @@
 // the task's own state still agree on what happened).
 import type { SigningKey } from "../signing/ed25519.js";
 import type { Provenance, RaiseInput, Task, TaskResult } from "../tasks/model.js";
-import type { ClaimOptions, TaskStore } from "../tasks/store.js";
+import type { CancelOptions, ClaimOptions, TaskStore } from "../tasks/store.js";
 import type { LeaseRef } from "../tasks/transitions.js";
+import * as tx from "../tasks/transitions.js";
 import type { RecordAction, RecordActor, RecordSubject } from "./model.js";
 import type { RecordStore } from "./recordStore.js";
 
@@ -90,8 +91,8 @@ export class AuditedTaskStore implements TaskStore {
     await this.record("registering", t, { subject: { credentialId: registration.credentialId } });
     return t;
   }
-  async complete(id: string, lease: LeaseRef, result: TaskResult) {
-    const t = await this.inner.complete(id, lease, result);
+  async complete(id: string, lease: LeaseRef, result: TaskResult, signer?: SigningKey) {
+    const t = await this.inner.complete(id, lease, result, signer ?? this.records.signer);
     const subject: RecordSubject = { methodId: result.methodId };
     if (result.kind === "registered") {
       subject.aaGuid = result.aaGuid;
@@ -115,12 +116,25 @@ export class AuditedTaskStore implements TaskStore {
     await this.record("quarantine", { ...t, lease: before?.lease } as Task, { detail: reason });
     return t;
   }
-  async cancel(id: string, opts?: { reason?: string; force?: boolean }) {
+  /**
+   * The one change recorded BEFORE it is made: once the signed cancellation is in the chain, a station's
+   * claim refuses the task (claimTrusted looks it up), whatever the row says — so there is no moment in
+   * which the row could be flipped back to pending unnoticed. A crash in between leaves a task the
+   * records call cancelled and the row pending: stations refuse and quarantine it, the safe way round.
+   */
+  async cancel(id: string, opts: CancelOptions = {}) {
     const before = await this.inner.get(id);
-    const t = await this.inner.cancel(id, opts);
-    if (before?.state !== "cancelled")
-      await this.record("cancellation", t, { detail: opts?.reason ?? "cancelled" });
-    return t;
+    if (!before) return this.inner.cancel(id, opts);
+    if (before.state !== "cancelled") {
+      // The same checks the store applies, so a refused cancel (done, registering without force) records nothing.
+      tx.cancel(before, opts, new Date());
+      const extra: { subject?: RecordSubject; detail: string } = { detail: opts.reason ?? "cancelled" };
+      if (opts.supersededBy)
+        extra.detail = `superseded by ${opts.supersededBy}: ${opts.reason ?? "replaced"}`;
+      await this.record(opts.supersededBy ? "supersession" : "cancellation", before, extra);
+    }
+    const signer = opts.signer ?? this.records.signer;
+    return this.inner.cancel(id, signer ? { ...opts, signer } : opts);
   }
   async retry(id: string) {
     const t = await this.inner.retry(id);

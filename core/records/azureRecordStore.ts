@@ -2,16 +2,17 @@
 // the first entity of the partition: the head is one small read. Appending is an insert of the next
 // row key, which fails (409) when another writer took that seq first; the loser re-reads and retries.
 // Stations therefore need only add+query on this table (no update, no delete): see stationRecordSas.
-import { generateTableSas, type NamedKeyCredential, type TableClient } from "@azure/data-tables";
+import { generateTableSas, type NamedKeyCredential, odata, type TableClient } from "@azure/data-tables";
 import {
   type AzureLocation,
   describeLocation,
+  requireTableExists,
   statusOf,
   storeErrorFrom,
   tableClient,
 } from "../tasks/azureTableClient.js";
-import type { AzureTableOptions } from "../tasks/openTaskStore.js";
-import type { AuditRecord } from "./model.js";
+import type { AzureTableOptions, StoreOpenMode } from "../tasks/openTaskStore.js";
+import { type AuditRecord, TASK_OUTCOME_ACTIONS } from "./model.js";
 import {
   ChainedRecordStore,
   EMPTY_HEAD,
@@ -23,6 +24,13 @@ import {
 const PARTITION = "record";
 const TOP = 1e12;
 const MAX_ROUNDS = 200;
+/** Chain rows are 13 digits; index rows ("t~<task>~<chain row key>") sort after every one of them. */
+const CHAIN_ROWS = `PartitionKey eq '${PARTITION}' and RowKey le '9999999999999'`;
+const INDEXABLE_TASK_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function indexRowKey(taskId: string, seq: number): string {
+  return `t~${taskId}~${rowKeyOf(seq)}`;
+}
 
 export function rowKeyOf(seq: number): string {
   return String(TOP - seq).padStart(13, "0");
@@ -35,11 +43,12 @@ export function seqOf(rowKey: string): number {
 export async function openAzureRecordStore(
   loc: AzureLocation,
   azure: AzureTableOptions & { recordsSas?: string },
-  opts: RecordStoreOptions = {},
+  opts: RecordStoreOptions & StoreOpenMode = {},
 ): Promise<RecordStore> {
   const table = `${azure.tablePrefix ?? "keyfleet"}records`;
   const client = tableClient(loc, table, azure, azure.recordsSas);
-  if (!azure.recordsSas) {
+  if (opts.readOnly || opts.mustExist) await requireTableExists(client, table);
+  else if (!azure.recordsSas) {
     try {
       await client.createTable();
     } catch (e) {
@@ -66,7 +75,7 @@ class AzureRecordRows implements RecordRows {
   async head(): Promise<{ seq: number; hash: string } | undefined> {
     try {
       const pages = this.client
-        .listEntities<{ doc: string }>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } })
+        .listEntities<{ doc: string }>({ queryOptions: { filter: CHAIN_ROWS } })
         .byPage({ maxPageSize: 1 });
       const first = await pages.next();
       const e = first.done ? undefined : first.value[0];
@@ -81,14 +90,23 @@ class AzureRecordRows implements RecordRows {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const rec = build((await this.head()) ?? EMPTY_HEAD);
       const doc = JSON.stringify(rec);
+      const row = { partitionKey: PARTITION, rowKey: rowKeyOf(rec.seq), at: rec.at, action: rec.action, doc };
+      const taskId = rec.subject.taskId;
       try {
-        await this.client.createEntity({
-          partitionKey: PARTITION,
-          rowKey: rowKeyOf(rec.seq),
-          at: rec.at,
-          action: rec.action,
-          doc,
-        });
+        if (
+          taskId !== undefined &&
+          INDEXABLE_TASK_ID.test(taskId) &&
+          TASK_OUTCOME_ACTIONS.includes(rec.action)
+        ) {
+          // The chain row and its index copy in one entity-group transaction: both or neither, so a
+          // cancellation is never in the chain yet missing from the lookup stations make before work.
+          await this.client.submitTransaction([
+            ["create", row],
+            ["create", { ...row, rowKey: indexRowKey(taskId, rec.seq), seq: rec.seq }],
+          ]);
+        } else {
+          await this.client.createEntity(row);
+        }
         return rec;
       } catch (e) {
         if (statusOf(e) !== 409) throw storeErrorFrom(e, "cannot append a record");
@@ -106,7 +124,7 @@ class AzureRecordRows implements RecordRows {
     const out: { key: number; doc: string }[] = [];
     try {
       for await (const e of this.client.listEntities<{ doc: string }>({
-        queryOptions: { filter: `PartitionKey eq '${PARTITION}'` },
+        queryOptions: { filter: CHAIN_ROWS },
       })) {
         out.push({ key: seqOf(e.rowKey ?? ""), doc: String(e.doc) });
       }
@@ -114,6 +132,37 @@ class AzureRecordRows implements RecordRows {
       throw storeErrorFrom(e, "cannot list records");
     }
     return out.reverse();
+  }
+
+  async outcomeRows(taskIds: readonly string[]) {
+    const ids = taskIds.filter((id) => INDEXABLE_TASK_ID.test(id));
+    const out: { key: number; doc: string }[] = [];
+    const collect = async (filter: string, keep?: Set<string>) => {
+      for await (const e of this.client.listEntities<{ doc: string; seq: number }>({
+        queryOptions: { filter, select: ["RowKey", "doc", "seq"] },
+      })) {
+        const taskId = /^t~([^~]+)~/.exec(e.rowKey ?? "")?.[1];
+        if (keep && (!taskId || !keep.has(taskId))) continue;
+        out.push({ key: Number(e.seq), doc: String(e.doc) });
+      }
+    };
+    try {
+      if (ids.length > 64) {
+        // Many tasks (a plan): one scan of the whole index beats a query per task.
+        await collect(`PartitionKey eq '${PARTITION}' and RowKey ge 't~' and RowKey lt 't~~'`, new Set(ids));
+      } else {
+        await Promise.all(
+          ids.map((id) =>
+            collect(
+              odata`PartitionKey eq ${PARTITION} and RowKey ge ${`t~${id}~`} and RowKey lt ${`t~${id}~~`}`,
+            ),
+          ),
+        );
+      }
+    } catch (e) {
+      throw storeErrorFrom(e, "cannot look up task records");
+    }
+    return out;
   }
 
   async close(): Promise<void> {}

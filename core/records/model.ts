@@ -13,6 +13,7 @@ export const RECORD_ACTIONS = [
   "quarantine",
   "release",
   "cancellation",
+  "supersession",
   "retry",
   "reclaim",
 ] as const;
@@ -79,5 +80,18 @@ export interface RecordQuery {
   taskId?: string;
   limit?: number;
 }
+
+/**
+ * The actions that settle a task, indexed by task id in both backends: what a station checks before
+ * working on a task (was it cancelled or superseded?) and the pipeline checks before acting on a result
+ * (did that station record it?).
+ */
+export const TASK_OUTCOME_ACTIONS: readonly RecordAction[] = [
+  "registration",
+  "revocation",
+  "cancellation",
+  "supersession",
+  "quarantine",
+];
 
 export const GENESIS_HASH = "0".repeat(64);

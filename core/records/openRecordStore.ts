@@ -1,10 +1,10 @@
 // Opening the record store at the same location as the task store (see openTaskStore for the forms).
 
-import type { AzureTableOptions } from "../tasks/openTaskStore.js";
+import type { AzureTableOptions, StoreOpenMode } from "../tasks/openTaskStore.js";
 import { resolveStoreLocation } from "../tasks/openTaskStore.js";
 import type { RecordStore, RecordStoreOptions } from "./recordStore.js";
 
-export interface OpenRecordStoreOptions extends RecordStoreOptions {
+export interface OpenRecordStoreOptions extends RecordStoreOptions, StoreOpenMode {
   azure?: AzureTableOptions & { recordsSas?: string };
 }
 

@@ -5,7 +5,13 @@
 import type { SigningKey } from "../signing/ed25519.js";
 import { advanceAnchor } from "./anchor.js";
 import { sealRecord } from "./chain.js";
-import { type AuditRecord, GENESIS_HASH, type RecordDraft, type RecordQuery } from "./model.js";
+import {
+  type AuditRecord,
+  GENESIS_HASH,
+  type RecordDraft,
+  type RecordQuery,
+  TASK_OUTCOME_ACTIONS,
+} from "./model.js";
 
 /** A stored row as read back: the storage key (seq) and the stored JSON, unparsed. */
 export interface RawRecordRow {
@@ -19,11 +25,27 @@ export interface RecordRows {
   /** Every stored row, ascending by key. */
   rows(): Promise<RawRecordRow[]>;
   head(): Promise<{ seq: number; hash: string } | undefined>;
+  /**
+   * Rows that may be outcome records (TASK_OUTCOME_ACTIONS) of these task ids, through the backend's
+   * index; the caller parses and filters (an index entry is never trusted over the record it holds).
+   */
+  outcomeRows(taskIds: readonly string[]): Promise<RawRecordRow[]>;
   close(): Promise<void>;
 }
 
-export interface RecordStore {
+/** Finding a task's outcome records without reading the whole chain. */
+export interface TaskRecordLookup {
+  /**
+   * The outcome records (registration, revocation, cancellation, supersession, quarantine) whose
+   * subject.taskId is one of `taskIds`, by task id, in seq order. Signatures are not checked here.
+   */
+  outcomesFor(taskIds: readonly string[]): Promise<Map<string, AuditRecord[]>>;
+}
+
+export interface RecordStore extends TaskRecordLookup {
   readonly location: string;
+  /** The key this store signs appends with, when it was opened to write. */
+  readonly signer?: SigningKey;
   append(draft: RecordDraft): Promise<AuditRecord>;
   list(query?: RecordQuery): Promise<AuditRecord[]>;
   /** Every stored row unparsed, for verification. */
@@ -41,11 +63,35 @@ export interface RecordStoreOptions {
 }
 
 export class ChainedRecordStore implements RecordStore {
+  readonly signer?: SigningKey;
+
   constructor(
     readonly location: string,
     private readonly store: RecordRows,
     private readonly opts: RecordStoreOptions,
-  ) {}
+  ) {
+    if (opts.signer) this.signer = opts.signer;
+  }
+
+  async outcomesFor(taskIds: readonly string[]): Promise<Map<string, AuditRecord[]>> {
+    const wanted = new Set(taskIds);
+    const out = new Map<string, AuditRecord[]>();
+    if (wanted.size === 0) return out;
+    const seen = new Set<string>();
+    const rows = [...(await this.store.outcomeRows([...wanted]))].sort((a, b) => a.key - b.key);
+    for (const row of rows) {
+      const r = parseRecordDoc(row.doc);
+      const id = r?.subject?.taskId;
+      if (!r || id === undefined || !wanted.has(id) || !TASK_OUTCOME_ACTIONS.includes(r.action)) continue;
+      // An index may hold a record twice (Azure keeps a copy beside the chain row): one per hash.
+      if (seen.has(r.hash)) continue;
+      seen.add(r.hash);
+      const list = out.get(id) ?? [];
+      list.push(r);
+      out.set(id, list);
+    }
+    return out;
+  }
 
   async append(draft: RecordDraft): Promise<AuditRecord> {
     const signer = this.opts.signer;
@@ -87,3 +133,16 @@ export class ChainedRecordStore implements RecordStore {
 }
 
 export const EMPTY_HEAD = { seq: 0, hash: GENESIS_HASH };
+
+/** A stored doc as a record, or undefined when it is not even shaped like one (verifyChain says more). */
+export function parseRecordDoc(doc: string): AuditRecord | undefined {
+  try {
+    const r = JSON.parse(doc) as AuditRecord;
+    if (typeof r !== "object" || r === null || typeof r.seq !== "number" || typeof r.hash !== "string")
+      return undefined;
+    if (typeof r.action !== "string" || typeof r.subject !== "object" || r.subject === null) return undefined;
+    return r;
+  } catch {
+    return undefined;
+  }
+}

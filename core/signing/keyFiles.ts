@@ -3,10 +3,15 @@
 //   <keyDir>/pipeline.ed25519       the pipeline's private key (PKCS#8 PEM, mode 0600): signs tasks
 //   <keyDir>/pipeline.ed25519.pub   its public key (SPKI PEM): stations verify tasks with it
 //   <keyDir>/station.ed25519(.pub)  a station's own key: signs the records the station writes
-//   <keyDir>/trusted/*.pub          further public keys whose records `records verify` accepts
+//   <keyDir>/stations/*.pub         the pipeline's list of trusted stations: their public keys, one file a
+//                                   station (e.g. desk-3.pub); results signed by any other key, and
+//                                   records by any other key, are not acted on (verifyTaskResults)
+//   <keyDir>/trusted/*.pub          further public keys whose records `records verify` accepts (operators)
 //
 // keyDir defaults to `.keyfleet/keys`; KEYFLEET_KEY_DIR moves it; KEYFLEET_PIPELINE_KEY,
-// KEYFLEET_PIPELINE_PUBLIC_KEY and KEYFLEET_STATION_KEY point at single files instead.
+// KEYFLEET_PIPELINE_PUBLIC_KEY and KEYFLEET_STATION_KEY point at single files instead, and
+// KEYFLEET_STATION_KEYS at another stations folder. A station is enrolled by copying the `.pub` that
+// `keyfleet tasks keygen --role station` wrote into the pipeline's stations folder (reviewed like code).
 
 import type { KeyObject } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -51,19 +56,48 @@ export function loadPublicKey(path: string): KeyObject {
   return publicKeyFromPem(readFileSync(path, "utf8"));
 }
 
-/** The public keys in `<dir>/trusted/*.pub`, plus any existing pipeline/station public keys. */
+/** The folder of trusted station public keys. */
+export function stationKeysDir(env: Env = process.env): string {
+  return env.KEYFLEET_STATION_KEYS ?? join(keyDir(env), "stations");
+}
+
+/** Every `*.pub` in a folder, in name order; a file that is not an Ed25519 public key is an error. */
+export function loadPublicKeyFolder(dir: string): KeyObject[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".pub"))
+    .sort()
+    .map((f) => {
+      try {
+        return loadPublicKey(join(dir, f));
+      } catch (e) {
+        throw new SigningKeyError(`${join(dir, f)}: ${(e as Error).message}`);
+      }
+    });
+}
+
+/** The public keys of the stations whose results and records the pipeline trusts. */
+export function loadStationKeys(env: Env = process.env): KeyObject[] {
+  return loadPublicKeyFolder(stationKeysDir(env));
+}
+
+/** The pipeline's public key (tasks and cancellations are signed with it), when it exists. */
+export function loadPipelinePublicKeys(env: Env = process.env): KeyObject[] {
+  const p = publicKeyPath("pipeline", env);
+  return existsSync(p) ? [loadPublicKey(p)] : [];
+}
+
+/**
+ * Every key whose records are accepted: the pipeline's and this machine's station public keys, the
+ * stations folder and `<dir>/trusted/*.pub`.
+ */
 export function loadTrustedKeys(env: Env = process.env): KeyObject[] {
   const keys: KeyObject[] = [];
   for (const role of ["pipeline", "station"] as const) {
     const p = publicKeyPath(role, env);
     if (existsSync(p)) keys.push(loadPublicKey(p));
   }
-  const trustedDir = join(keyDir(env), "trusted");
-  if (existsSync(trustedDir)) {
-    for (const f of readdirSync(trustedDir).sort()) {
-      if (f.endsWith(".pub")) keys.push(loadPublicKey(join(trustedDir, f)));
-    }
-  }
+  keys.push(...loadStationKeys(env), ...loadPublicKeyFolder(join(keyDir(env), "trusted")));
   return keys;
 }
 

@@ -78,3 +78,17 @@ export function storeErrorFrom(e: unknown, what: string): unknown {
     return new TaskStoreError("bad-config", `${what}: the table service did not accept the credential (401)`);
   return e;
 }
+
+/** For reads: a missing table is an error naming it (a read never creates a store). */
+export async function requireTableExists(client: TableClient, table: string): Promise<void> {
+  try {
+    await client
+      .listEntities({ queryOptions: { select: ["RowKey"] } })
+      .byPage({ maxPageSize: 1 })
+      .next();
+  } catch (e) {
+    if (statusOf(e) === 404)
+      throw new TaskStoreError("bad-config", `no table ${table} at this store location`);
+    throw storeErrorFrom(e, `cannot read table ${table}`);
+  }
+}

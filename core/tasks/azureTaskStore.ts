@@ -9,6 +9,7 @@ import { generateTableSas, type NamedKeyCredential, odata, type TableClient } fr
 import {
   type AzureLocation,
   describeLocation,
+  requireTableExists,
   statusOf,
   storeErrorFrom,
   tableClient,
@@ -45,7 +46,8 @@ export async function openAzureTaskStore(
   const azure = opts.azure ?? {};
   const table = `${azure.tablePrefix ?? "keyfleet"}tasks`;
   const client = tableClient(loc, table, azure, azure.sas);
-  if (!azure.sas) {
+  if (opts.readOnly || opts.mustExist) await requireTableExists(client, table);
+  else if (!azure.sas) {
     try {
       await client.createTable();
     } catch (e) {

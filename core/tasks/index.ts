@@ -1,5 +1,5 @@
 // The task store's public surface: what the pipeline, the station and the CLI import.
-export { claimTrusted, type TrustedClaim } from "./claimTrusted.js";
+export { type ClaimTrustedOptions, claimTrusted, type TrustedClaim } from "./claimTrusted.js";
 export { TaskStoreError, type TaskStoreErrorCode } from "./errors.js";
 export type {
   Lease,
@@ -7,7 +7,9 @@ export type {
   Provenance,
   RaiseInput,
   RevokeOrder,
+  SignedResult,
   Task,
+  TaskDecision,
   TaskFailure,
   TaskKind,
   TaskPerson,
@@ -26,7 +28,14 @@ export {
   redactLocation,
   resolveStoreLocation,
 } from "./openTaskStore.js";
+export {
+  decisionSignedBy,
+  resultSignedBy,
+  signDecision,
+  signResult,
+} from "./stateSignatures.js";
 export type {
+  CancelOptions,
   ClaimOptions,
   TaskStore,
   TaskStoreBackend,
@@ -35,3 +44,12 @@ export type {
 } from "./store.js";
 export { signTask, type TaskTrust, taskIdFor, verifyTask } from "./taskSignature.js";
 export { DEFAULT_RETRY_POLICY, type LeaseRef, type RetryPolicy } from "./transitions.js";
+export {
+  type QuarantinedTask,
+  recordAuthentic,
+  settledByRecords,
+  type TaskResultTrust,
+  type VerifiedTasks,
+  verifyTaskResult,
+  verifyTaskResults,
+} from "./verifyTaskResults.js";

@@ -98,6 +98,27 @@ export interface TaskSpec {
   createdAt: string;
 }
 
+/**
+ * The pipeline's signed decision to end a task before it was done: cancelled, or superseded by a later
+ * generation. It is kept on the row and, as the tamper-evident copy, in the pipeline's signed records
+ * (a row can be rewritten by anyone holding the store's credential; the record chain cannot).
+ */
+export interface TaskDecision {
+  kind: "cancelled" | "superseded";
+  reason?: string;
+  /** The task id that replaces this one (supersession). */
+  supersededBy?: string;
+  at: string;
+  /** Over {@link decisionPayload}; by the pipeline's key (or an operator's, for a manual cancel). */
+  signature: Signature;
+}
+
+/** A station's signature over the result it reported (see `resultSignature.ts`). */
+export interface SignedResult {
+  stationId: string;
+  signature: Signature;
+}
+
 export interface Task extends TaskSpec {
   state: TaskState;
   lease?: Lease;
@@ -110,6 +131,10 @@ export interface Task extends TaskSpec {
   updatedAt: string;
   /** The pipeline's signature over {@link signedTaskFields}. */
   signature?: Signature;
+  /** Set when the task was cancelled or superseded with a signing key. */
+  decision?: TaskDecision;
+  /** The reporting station's signature over its result (set by `complete` given a station key). */
+  resultSignature?: SignedResult;
 }
 
 /** What the pipeline passes to raise a task; id and createdAt are derived. */

@@ -25,7 +25,18 @@ export interface AzureTableOptions {
   tablePrefix?: string;
 }
 
-export interface OpenTaskStoreOptions extends TaskStoreOptions {
+/** How a store is opened: reads never create one. */
+export interface StoreOpenMode {
+  /**
+   * Open for reading only: a missing store is an error (never created), SQLite is opened without write
+   * access (works on a file owned by another user, or a read-only file), Azure tables are not created.
+   */
+  readOnly?: boolean;
+  /** Refuse a store that does not exist yet, but open it for writing (e.g. `tasks cancel`). */
+  mustExist?: boolean;
+}
+
+export interface OpenTaskStoreOptions extends TaskStoreOptions, StoreOpenMode {
   azure?: AzureTableOptions;
 }
 

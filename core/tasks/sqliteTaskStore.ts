@@ -3,7 +3,12 @@
 import { chmodSync } from "node:fs";
 import { TaskStoreError } from "./errors.js";
 import type { Task, TaskQuery } from "./model.js";
-import { openSqliteDatabase, type SqliteDatabase } from "./sqliteDatabase.js";
+import {
+  openSqliteDatabase,
+  requireTable,
+  type SqliteDatabase,
+  type SqliteOpenMode,
+} from "./sqliteDatabase.js";
 import type { TaskStore, TaskStoreOptions } from "./store.js";
 import { EngineTaskStore, type TaskRows } from "./taskStoreEngine.js";
 import { eligibleAt } from "./transitions.js";
@@ -28,10 +33,19 @@ CREATE INDEX IF NOT EXISTS tasks_state ON tasks (state, created_at);
 CREATE INDEX IF NOT EXISTS tasks_person ON tasks (person_object_id);
 `;
 
-export function openSqliteTaskStore(path: string, opts: TaskStoreOptions = {}): TaskStore {
-  const db = openSqliteDatabase(path);
-  db.transaction(() => db.exec(SCHEMA)).immediate();
-  if (path !== ":memory:") chmodSync(path, 0o600);
+export function openSqliteTaskStore(
+  path: string,
+  opts: TaskStoreOptions & Pick<SqliteOpenMode, "readOnly" | "mustExist"> = {},
+): TaskStore {
+  const mode: SqliteOpenMode = {};
+  if (opts.readOnly) mode.readOnly = true;
+  if (opts.mustExist) mode.mustExist = true;
+  const db = openSqliteDatabase(path, mode);
+  if (opts.readOnly || opts.mustExist) requireTable(db, "tasks", path);
+  if (!opts.readOnly) {
+    db.transaction(() => db.exec(SCHEMA)).immediate();
+    if (path !== ":memory:") chmodSync(path, 0o600);
+  }
   return new EngineTaskStore("sqlite", `sqlite:${path}`, new SqliteTaskRows(db), opts);
 }
 

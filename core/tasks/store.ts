@@ -13,6 +13,16 @@ export interface ClaimOptions {
   leaseMs: number;
 }
 
+export interface CancelOptions {
+  reason?: string;
+  /** Also cancel a task that is registering now (check Entra afterwards). */
+  force?: boolean;
+  /** Signs the decision (the pipeline's key); the audited store also records it, signed, first. */
+  signer?: SigningKey;
+  /** The task that replaces this one: the decision reads "superseded" rather than "cancelled". */
+  supersededBy?: string;
+}
+
 export interface TaskStore {
   readonly backend: TaskStoreBackend;
   /** Where the store is, for messages (never includes a key or token). */
@@ -42,11 +52,16 @@ export interface TaskStore {
     lease: LeaseRef,
     registration: { credentialId: string; nonce?: string },
   ): Promise<Task>;
-  complete(id: string, lease: LeaseRef, result: TaskResult): Promise<Task>;
+  /**
+   * Records the result. Given the station's key, the result is signed (`resultSignature`); the pipeline
+   * acts only on signed results it can match to that station's records (see verifyTaskResults).
+   */
+  complete(id: string, lease: LeaseRef, result: TaskResult, signer?: SigningKey): Promise<Task>;
   fail(id: string, lease: LeaseRef, failure: { reason: string; retryable: boolean }): Promise<Task>;
   /** Marks a claimed task as untrusted: failed for good, flagged `quarantined`, never provisioned. */
   quarantine(id: string, lease: LeaseRef, reason: string): Promise<Task>;
-  cancel(id: string, opts?: { reason?: string; force?: boolean }): Promise<Task>;
+  /** Cancels an open task; given a signer, the decision is signed onto the row (`decision`). */
+  cancel(id: string, opts?: CancelOptions): Promise<Task>;
   /** Puts a failed task back to pending now. */
   retry(id: string): Promise<Task>;
   /** Returns every task whose lease has expired to pending; returns those it moved. */

@@ -3,9 +3,10 @@
 import { randomUUID } from "node:crypto";
 import type { SigningKey } from "../signing/ed25519.js";
 import { TaskStoreError } from "./errors.js";
-import type { RaiseInput, Task, TaskQuery, TaskResult } from "./model.js";
+import type { RaiseInput, Task, TaskDecision, TaskQuery, TaskResult } from "./model.js";
 import { assertNoSecretShape, buildTaskSpec } from "./raiseInput.js";
-import type { ClaimOptions, TaskStore, TaskStoreBackend, TaskStoreOptions } from "./store.js";
+import { signDecision, signResult } from "./stateSignatures.js";
+import type { CancelOptions, ClaimOptions, TaskStore, TaskStoreBackend, TaskStoreOptions } from "./store.js";
 import { signTask } from "./taskSignature.js";
 import * as tx from "./transitions.js";
 
@@ -100,9 +101,13 @@ export class EngineTaskStore implements TaskStore {
     return this.rows.mutate(id, (t) => tx.markRegistering(t, lease, registration, this.now()));
   }
 
-  async complete(id: string, lease: tx.LeaseRef, result: TaskResult): Promise<Task> {
+  async complete(id: string, lease: tx.LeaseRef, result: TaskResult, signer?: SigningKey): Promise<Task> {
     for (const v of Object.values(result)) if (typeof v === "string") assertNoSecretShape(v, "result");
-    return this.rows.mutate(id, (t) => tx.complete(t, lease, result, this.now()));
+    return this.rows.mutate(id, (t) => {
+      const out = tx.complete(t, lease, result, this.now());
+      if (out === t || !signer) return out;
+      return { ...out, resultSignature: signResult(out, lease.stationId, result, signer) };
+    });
   }
 
   async fail(id: string, lease: tx.LeaseRef, failure: { reason: string; retryable: boolean }): Promise<Task> {
@@ -114,9 +119,17 @@ export class EngineTaskStore implements TaskStore {
     return this.rows.mutate(id, (t) => tx.quarantine(t, lease, reason, this.now()));
   }
 
-  async cancel(id: string, opts: { reason?: string; force?: boolean } = {}): Promise<Task> {
+  async cancel(id: string, opts: CancelOptions = {}): Promise<Task> {
     if (opts.reason) assertNoSecretShape(opts.reason, "cancel reason");
-    return this.rows.mutate(id, (t) => tx.cancel(t, opts, this.now()));
+    return this.rows.mutate(id, (t) => {
+      const now = this.now();
+      const args: Parameters<typeof tx.cancel>[1] = {};
+      if (opts.reason !== undefined) args.reason = opts.reason;
+      if (opts.force) args.force = true;
+      if (opts.signer && t.state !== "cancelled")
+        args.decision = signDecision(t, decisionOf(opts, now), opts.signer);
+      return tx.cancel(t, args, now);
+    });
   }
 
   async retry(id: string): Promise<Task> {
@@ -147,4 +160,15 @@ export class EngineTaskStore implements TaskStore {
   close(): Promise<void> {
     return this.rows.close();
   }
+}
+
+/** The unsigned decision a cancel with these options makes. */
+export function decisionOf(opts: CancelOptions, now: Date): Omit<TaskDecision, "signature"> {
+  const d: Omit<TaskDecision, "signature"> = {
+    kind: opts.supersededBy ? "superseded" : "cancelled",
+    at: now.toISOString(),
+  };
+  if (opts.reason !== undefined) d.reason = opts.reason;
+  if (opts.supersededBy !== undefined) d.supersededBy = opts.supersededBy;
+  return d;
 }

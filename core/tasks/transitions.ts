@@ -6,7 +6,7 @@
 //      │   release/expiry │ fail(retryable) ──→ failed(retryable, nextAttemptAt) ─claim→ claimed …
 //      └──────────────┘  └ fail(final)/quarantine → failed(final)      any open state ─cancel→ cancelled
 import { TaskStoreError } from "./errors.js";
-import type { Lease, Task, TaskFailure, TaskResult, TaskState } from "./model.js";
+import type { Lease, Task, TaskDecision, TaskFailure, TaskResult, TaskState } from "./model.js";
 
 /** Identifies a lease holder: the station and the claim it made. */
 export type LeaseRef = Pick<Lease, "stationId" | "claimId">;
@@ -161,7 +161,11 @@ export function quarantine(t: Task, ref: LeaseRef, reason: string, now: Date): T
   };
 }
 
-export function cancel(t: Task, opts: { reason?: string; force?: boolean }, now: Date): Task {
+export function cancel(
+  t: Task,
+  opts: { reason?: string; force?: boolean; decision?: TaskDecision },
+  now: Date,
+): Task {
   if (t.state === "cancelled") return t;
   if (t.state === "done") throw invalid(t, "cancel");
   if (t.state === "registering" && !opts.force) {
@@ -173,6 +177,7 @@ export function cancel(t: Task, opts: { reason?: string; force?: boolean }, now:
   const { lease: _lease, ...rest } = t;
   const out: Task = { ...rest, state: "cancelled", nextAttemptAt: NEVER, updatedAt: now.toISOString() };
   if (opts.reason) out.failure = { reason: opts.reason, retryable: false, at: now.toISOString() };
+  if (opts.decision) out.decision = opts.decision;
   return out;
 }
 

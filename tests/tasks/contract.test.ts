@@ -1,5 +1,6 @@
 // The TaskStore contract, run unchanged against every backend: SQLite and Azure Table (Azurite).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openRecordStore } from "../../core/records/openRecordStore.js";
 import { generateSigningKey } from "../../core/signing/ed25519.js";
 import { claimTrusted } from "../../core/tasks/claimTrusted.js";
 import { TaskStoreError } from "../../core/tasks/errors.js";
@@ -356,11 +357,13 @@ describe.each(backends)("TaskStore contract ($name)", (backend) => {
 
     const seen: string[] = [];
     const claims: Task[] = [];
+    const records = await openRecordStore(ref.location, ref.opts);
     for (;;) {
       const r = await claimTrusted(store, {
         stationId: "s1",
         leaseMs: LEASE,
         pipelineKeys: [pipeline.publicKey],
+        records,
         onQuarantine: (t) => {
           seen.push(t.id);
         },
@@ -381,9 +384,14 @@ describe.each(backends)("TaskStore contract ($name)", (backend) => {
       stationId: "s1",
       leaseMs: LEASE,
       pipelineKeys: [pipeline.publicKey],
+      records,
     });
     expect(r.task).toBeUndefined();
     expect(r.quarantined.map((t) => t.id)).toEqual([resigned.id]);
+    await expect(
+      claimTrusted(store, { stationId: "s1", leaseMs: LEASE, pipelineKeys: [pipeline.publicKey] }),
+    ).rejects.toThrow(/needs the record store/);
+    await records.close();
     await store.close();
   });
 
