@@ -7,9 +7,9 @@
 // key profile, so every credential a slot holds is wanted device-bound, and a synced passkey in a slot is
 // drift by definition.
 import { type DesiredAssignment, desiredAssignments, parseAssignmentId } from "../assignment.js";
-import type { Action } from "../plan/actions.js";
+import type { Action, PlanNotice } from "../plan/actions.js";
 import type { ActualState, DirectoryPerson, Fido2Method, TaskFact } from "../plan/actual.js";
-import { plan } from "../plan/plan.js";
+import { formerUpnsOf, plan } from "../plan/plan.js";
 import type { Spec } from "../spec/model.js";
 import { summariseCoverage } from "./coverage.js";
 import {
@@ -47,7 +47,9 @@ export function computeDrift(spec: Spec, actual: ActualState, options: DriftOpti
   const staleAfterDays = options.staleAfterDays ?? DEFAULT_STALE_AFTER_DAYS;
   // Drift reports; it never applies anything, so the mass-revocation rail is not its concern.
   const result = plan(spec, actual, { today: options.today, allowMassRevoke: true });
-  const assignments = new Map(desiredAssignments(spec, actual).map((a) => [a.id, a]));
+  // The same expansion the plan made (renamed people found through the UPNs their tasks recorded).
+  const expanded = desiredAssignments(spec, actual, { formerUpns: formerUpnsOf(actual.tasks) });
+  const assignments = new Map(expanded.map((a) => [a.id, a]));
   const people = new Map(actual.people.map((p) => [p.id, p]));
   const timings = new Map((options.timings ?? []).map((t) => [`${t.assignmentId}#${t.generation}`, t]));
   const tasks = tasksByAssignment(actual.tasks);
@@ -157,7 +159,10 @@ export function computeDrift(spec: Spec, actual: ActualState, options: DriftOpti
         });
         break;
       case "gone":
-        if (action.cancelGenerations.length > 0) add("open-task-gone", action, action.reason);
+        // A deleted person's open tasks are part of the plan's "deleted" notice, reported once per person.
+        if (action.cause !== "deleted" && action.cancelGenerations.length > 0) {
+          add("open-task-gone", action, action.reason);
+        }
         break;
       case "revoke-retired":
         add("duplicate", action, `still holds ${action.methodId}, which ${action.replacedBy} replaced`, {
@@ -174,8 +179,7 @@ export function computeDrift(spec: Spec, actual: ActualState, options: DriftOpti
     }
   }
 
-  renamedPeople(spec, people, add);
-  accountFindings(actual, assignments, tasks, add);
+  for (const notice of result.notices) noticeFinding(notice, people, tasks, add);
   unreadOrphans(actual, assignments, people, tasks, add);
   sharedCredentials(actual, people, add);
 
@@ -207,69 +211,35 @@ type Add = (
   extra?: { methodIds?: readonly string[] },
 ) => void;
 
-/** A spec person named by object id and UPN whose UPN the directory now spells differently. */
-function renamedPeople(spec: Spec, people: ReadonlyMap<string, DirectoryPerson>, add: Add): void {
-  for (const p of spec.people) {
-    if (p.objectId === undefined || p.userPrincipalName === undefined) continue;
-    const found = people.get(p.objectId);
-    if (!found || found.userPrincipalName.toLowerCase() === p.userPrincipalName) continue;
-    add(
-      "stale-upn",
-      {
-        personId: found.id,
-        userPrincipalName: found.userPrincipalName.toLowerCase(),
-        slot: undefined,
-        assignmentId: undefined,
-      },
-      `the spec writes ${p.userPrincipalName} (${p.source.file}:${p.source.line}); the directory now says ${found.userPrincipalName.toLowerCase()}`,
-    );
-  }
-}
-
-/** Disabled accounts that still hold keys or tasks, and tasks of people deleted from the directory. */
-function accountFindings(
-  actual: ActualState,
-  assignments: ReadonlyMap<string, DesiredAssignment>,
+/** The plan's notices about people (renamed, disabled, deleted), with what each still has at stake. */
+function noticeFinding(
+  notice: PlanNotice,
+  people: ReadonlyMap<string, DirectoryPerson>,
   tasks: ReadonlyMap<string, TaskFact[]>,
   add: Add,
 ): void {
-  const byPerson = new Map<string, TaskFact[]>();
-  for (const [id, list] of tasks) {
-    const personId = parseAssignmentId(id)?.objectId;
-    if (personId === undefined) continue;
-    const into = byPerson.get(personId);
-    if (into) into.push(...list);
-    else byPerson.set(personId, [...list]);
-  }
-  const desiredPeople = new Set<string>();
-  for (const a of assignments.values()) if (a.personId) desiredPeople.add(a.personId);
-  for (const person of actual.people) {
-    if (person.accountEnabled !== false) continue;
-    const own = byPerson.get(person.id) ?? [];
-    if (own.length === 0 && !desiredPeople.has(person.id)) continue;
-    const present = new Set(person.fido2Methods.map((m) => m.id));
+  const at = {
+    personId: notice.personId,
+    userPrincipalName: notice.userPrincipalName?.toLowerCase(),
+    slot: undefined,
+    assignmentId: undefined,
+  };
+  const own: TaskFact[] = [];
+  for (const [id, list] of tasks) if (parseAssignmentId(id)?.objectId === notice.personId) own.push(...list);
+  const open = own.filter((t) => OPEN.has(t.state)).length;
+  if (notice.kind === "stale-upn") {
+    add("stale-upn", at, notice.message);
+  } else if (notice.kind === "disabled") {
+    const present = new Set(people.get(notice.personId)?.fido2Methods.map((m) => m.id));
     const held = own.filter((t) => t.state === "done" && t.methodId && present.has(t.methodId));
-    const open = own.filter((t) => OPEN.has(t.state));
     add(
       "disabled",
-      {
-        personId: person.id,
-        userPrincipalName: person.userPrincipalName.toLowerCase(),
-        slot: undefined,
-        assignmentId: undefined,
-      },
-      `account disabled in Entra; ${held.length} credential(s) Keyfleet registered, ${open.length} open task(s)`,
+      at,
+      `${notice.message}; ${held.length} credential(s) Keyfleet registered, ${open} open task(s)`,
       { methodIds: held.map((t) => t.methodId as string) },
     );
-  }
-  for (const id of actual.deletedPeople ?? []) {
-    const own = byPerson.get(id.toLowerCase()) ?? [];
-    const open = own.filter((t) => OPEN.has(t.state));
-    add(
-      "deleted",
-      { personId: id.toLowerCase(), userPrincipalName: undefined, slot: undefined, assignmentId: undefined },
-      `the directory no longer knows ${id}; ${own.length} task(s) refer to them, ${open.length} open`,
-    );
+  } else {
+    add("deleted", at, `${notice.message}; ${own.length} task(s) refer to them, ${open} open`);
   }
 }
 

@@ -161,7 +161,7 @@ describe("computeDrift: one finding per situation", () => {
       state({ ada: [method("m1", YK)], tasks: [done(ADA, "primary", 1, "m1")] }),
     );
     expect(kinds(renamed)).toEqual(["stale-upn"]);
-    expect(renamed.findings[0]?.message).toMatch(/ada\.old@corp\.example .*now says ada@corp\.example/);
+    expect(renamed.findings[0]?.message).toMatch(/'ada\.old@corp\.example' is now 'ada@corp\.example'/);
   });
 
   it("should report a key due for revocation and an adoptable credential", () => {
