@@ -1,0 +1,405 @@
+// One key's ceremony, start to finish: getInfo → fit to a task's profile → reset if the operator agrees →
+// claim → creationOptions → random PIN → setMinPINLength → makeCredential → markRegistering → register
+// with Graph → confirm it is listed → self-test → forceChangePin → hand the PIN over → complete → label.
+// Each step names itself (events, crash tests); every failure leaves through failure.ts, which decides
+// what happens to the task, the key's orphan credential and any registration.
+import { randomBytes } from "node:crypto";
+import { getCreationOptions } from "../../core/entra/fido2Methods.js";
+import { registerFido2Method } from "../../core/entra/registration.js";
+import type { Task, TaskResult } from "../../core/tasks/model.js";
+import type { LeaseRef } from "../../core/tasks/transitions.js";
+import { ClientPin, Permission } from "../ctap2/clientPin.js";
+import { setMinPinLength } from "../ctap2/config.js";
+import { Ctap2 } from "../ctap2/ctap2.js";
+import { CtapError, CtapStatus } from "../ctap2/errors.js";
+import { type AuthenticatorInfo, getInfo } from "../ctap2/getInfo.js";
+import { reset } from "../ctap2/reset.js";
+import type { CallOptions } from "../ctaphid/device.js";
+import type { CtapHidDevice } from "../ctaphid/hidDevice.js";
+import { KeepaliveStatus } from "../ctaphid/packets.js";
+import { toBase64Url } from "../webauthn/base64url.js";
+import { WebAuthnError } from "../webauthn/errors.js";
+import { type RegistrationOutcome, registerCredential } from "../webauthn/registration.js";
+import { claimFitting } from "./claimFitting.js";
+import type { RunnerContext } from "./context.js";
+import type { KeyView } from "./events.js";
+import { leaveCeremony } from "./failure.js";
+import { attestationFingerprint, deleteKeyCredential, selfTest } from "./keyChecks.js";
+import type { KeyHandle } from "./keySource.js";
+import type { TaskPick } from "./operator.js";
+import { findOwnRegistration, methodResult } from "./ownRegistration.js";
+import { checkProfileFit, resetNeeded } from "./profileCheck.js";
+import type { CeremonyStep } from "./steps.js";
+import { pendingFor, pickMatches, taskView } from "./taskChoice.js";
+import { refuseKey } from "./trust.js";
+
+export type KeyOutcomeStatus = "provisioned" | "no-task" | "skipped" | "failed";
+
+export interface KeyOutcome {
+  keyId: string;
+  status: KeyOutcomeStatus;
+  taskId?: string;
+  methodId?: string;
+}
+
+/** The mutable facts of one ceremony, which failure.ts reads to decide the way out. */
+export interface CeremonyState {
+  ctx: RunnerContext;
+  handle: KeyHandle;
+  view: KeyView;
+  step: CeremonyStep;
+  device?: CtapHidDevice;
+  ctap?: Ctap2;
+  info?: AuthenticatorInfo;
+  task?: Task;
+  lease?: LeaseRef;
+  pin?: Buffer;
+  credentialId?: Uint8Array;
+  nonce?: string;
+  /** Set once markRegistering is durable. */
+  registering: boolean;
+  /** Graph's method id once Graph accepted (or we recognised) the registration. */
+  methodId?: string;
+  /** Set once the PIN reached its delivery. */
+  handedOver: boolean;
+}
+
+const NONCE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
+
+/** A short marker for the display name: 5 characters, about 24 bits, enough to tell a person's keys apart. */
+export function displayNameNonce(): string {
+  return [...randomBytes(5)].map((b) => NONCE_ALPHABET[b % NONCE_ALPHABET.length]).join("");
+}
+
+/** The profile's display name with the nonce appended, within Entra's 30 characters. */
+export function displayNameWithNonce(displayName: string, nonce: string): string {
+  const room = 30 - nonce.length - 1;
+  return `${[...displayName].slice(0, room).join("").trimEnd()} ${nonce}`;
+}
+
+/** What the operator writes on the key: whose key it is and which slot. */
+export function keyLabel(task: Task): string {
+  return `${task.person.userPrincipalName} · ${task.slot}`;
+}
+
+export async function provisionKey(ctx: RunnerContext, handle: KeyHandle): Promise<KeyOutcome> {
+  const s: CeremonyState = {
+    ctx,
+    handle,
+    view: { keyId: handle.id, transport: handle.transport, ...(handle.model ? { model: handle.model } : {}) },
+    step: "detect",
+    registering: false,
+    handedOver: false,
+  };
+  try {
+    return await ceremony(s);
+  } catch (e) {
+    return await leaveCeremony(s, e);
+  } finally {
+    s.pin?.fill(0);
+    await s.device?.close().catch(() => {});
+  }
+}
+
+function at(s: CeremonyState, step: CeremonyStep, detail?: string): void {
+  s.step = step;
+  const e: Parameters<RunnerContext["operator"]["event"]>[0] = { type: "step", keyId: s.view.keyId, step };
+  if (s.task) e.task = taskView(s.task);
+  if (detail !== undefined) e.detail = detail;
+  s.ctx.operator.event(e);
+}
+
+function done(s: CeremonyState, step: CeremonyStep): void {
+  if (s.ctx.crashAfter === step) process.kill(process.pid, "SIGKILL");
+}
+
+/** Call options that tell the operator, once per call, to touch the key when it asks. */
+export function callOpts(s: CeremonyState): CallOptions {
+  let told = false;
+  return {
+    timeoutMs: s.ctx.callTimeoutMs,
+    onKeepalive: (status) => {
+      if (status === KeepaliveStatus.UPNEEDED && !told) {
+        told = true;
+        s.ctx.operator.event({ type: "touch", keyId: s.view.keyId, step: s.step });
+      }
+    },
+  };
+}
+
+async function openKey(s: CeremonyState): Promise<void> {
+  await s.device?.close().catch(() => {});
+  s.device = await s.handle.open({ timeoutMs: s.ctx.callTimeoutMs });
+  s.ctap = new Ctap2(s.device);
+  s.info = await getInfo(s.ctap, callOpts(s));
+  s.view.aaguid = s.info.aaguid;
+}
+
+async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
+  const { ctx } = s;
+  at(s, "detect");
+  const refusal = refuseKey(s.handle, ctx.trust);
+  if (refusal) throw new WebAuthnError("key-unsupported", refusal);
+  done(s, "detect");
+
+  at(s, "info");
+  await openKey(s);
+  done(s, "info");
+
+  at(s, "check");
+  const waiting = await pendingFor(ctx, s.info!);
+  if (waiting.all.length === 0) {
+    ctx.operator.event({ type: "notice", keyId: s.view.keyId, message: "no task is waiting" });
+    return { keyId: s.view.keyId, status: "no-task" };
+  }
+  if (waiting.fitting.length === 0) {
+    throw new WebAuthnError(
+      "key-unsupported",
+      `no waiting task fits this key: ${waiting.refusals[0] ?? "its profile refuses the key"}`,
+    );
+  }
+  done(s, "check");
+
+  const why = resetNeeded(s.info!);
+  if (why !== undefined) {
+    at(s, "reset", why);
+    if (!(await ctx.operator.confirmReset(s.view, why)))
+      throw new StationRefusal("reset-declined", `${why}; the operator did not agree to erase it`);
+    await resetKey(s);
+    done(s, "reset");
+  }
+
+  at(s, "claim");
+  const pick: TaskPick = ctx.attended
+    ? await ctx.operator.pickTask(s.view, waiting.fitting.map(taskView))
+    : { kind: "next" };
+  if (pick.kind === "skip") return { keyId: s.view.keyId, status: "skipped" };
+  for (;;) {
+    const task = await claimFitting(
+      ctx,
+      (t) => t.kind === "provision" && checkProfileFit(s.info!, t.profile).fits && pickMatches(t, pick),
+    );
+    if (!task?.lease) {
+      ctx.operator.event({ type: "notice", keyId: s.view.keyId, message: "no task for this key now" });
+      return { keyId: s.view.keyId, status: "no-task" };
+    }
+    s.task = task;
+    s.lease = { stationId: task.lease.stationId, claimId: task.lease.claimId };
+    // A predecessor (a crashed station, an expired lease) may have registered already: never twice.
+    if (task.registration && (await completeFromPredecessor(s))) continue;
+    break;
+  }
+  at(s, "claim");
+  done(s, "claim");
+  const task = s.task!;
+  const fit = checkProfileFit(s.info!, task.profile, s.view.model);
+  for (const note of fit.notes) ctx.operator.event({ type: "notice", keyId: s.view.keyId, message: note });
+
+  const pins = () => new ClientPin(s.ctap!, s.info!);
+  at(s, "set-pin");
+  s.pin = ctx.generatePin(fit.pinLength);
+  await pins().setPin(s.pin, callOpts(s));
+  s.info = await getInfo(s.ctap!, callOpts(s));
+  done(s, "set-pin");
+
+  if (fit.canSetMinPinLength && task.profile.pinLength > s.info!.minPINLength) {
+    at(s, "min-pin-length");
+    const token = await pins().getToken(s.pin, { permissions: Permission.AUTHENTICATOR_CONFIG }, callOpts(s));
+    try {
+      await setMinPinLength(s.ctap!, token, { newMinPINLength: task.profile.pinLength }, callOpts(s));
+    } finally {
+      token.dispose();
+    }
+    s.info = await getInfo(s.ctap!, callOpts(s));
+    done(s, "min-pin-length");
+  }
+
+  s.nonce = displayNameNonce();
+  const displayName = displayNameWithNonce(task.profile.displayName, s.nonce);
+  let made: RegistrationOutcome | undefined;
+  let methodId: string | undefined;
+  for (let attempt = 1; methodId === undefined; attempt++) {
+    at(s, "options");
+    const options = await getCreationOptions(ctx.entra, task.person.objectId);
+    done(s, "options");
+
+    at(s, "make-credential");
+    made = await registerCredential({
+      ctap: s.ctap!,
+      creationOptions: options,
+      pin: s.pin,
+      displayName,
+      info: s.info!,
+      call: callOpts(s),
+    });
+    s.credentialId = made.credentialId;
+    done(s, "make-credential");
+
+    at(s, "registering");
+    s.task = await ctx.store.markRegistering(task.id, s.lease!, {
+      credentialId: toBase64Url(made.credentialId),
+      nonce: s.nonce,
+    });
+    s.registering = true;
+    done(s, "registering");
+
+    at(s, "register");
+    try {
+      const r = await registerFido2Method(ctx.entra, {
+        userId: task.person.objectId,
+        displayName,
+        nonce: s.nonce,
+        credentialId: made.credentialId,
+        publicKeyCredential: made.body.publicKeyCredential,
+      });
+      methodId = r.method.id;
+      if (r.recovered)
+        ctx.operator.event({
+          type: "notice",
+          keyId: s.view.keyId,
+          taskId: task.id,
+          message: "Graph's answer was lost; the registration was found in Entra, not repeated",
+        });
+    } catch (e) {
+      // A challenge that expired while the operator was busy: fresh options, a fresh credential, once.
+      if (attempt === 1 && challengeExpired(e)) {
+        ctx.operator.event({
+          type: "notice",
+          keyId: s.view.keyId,
+          taskId: task.id,
+          message: "the challenge expired; fetching new creation options",
+        });
+        await deleteKeyCredential(s, made.credentialId);
+        s.credentialId = undefined;
+        continue;
+      }
+      throw e;
+    }
+  }
+  s.methodId = methodId;
+  done(s, "register");
+
+  at(s, "confirm");
+  const own = await findOwnRegistration(ctx.entra, task.person.objectId, made!.credentialId, s.nonce);
+  if (!own) throw new StationRefusal("not-listed", "Graph accepted the key but does not list it");
+  done(s, "confirm");
+
+  at(s, "self-test");
+  await selfTest(s, made!);
+  done(s, "self-test");
+
+  const forced = task.profile.forceChangePin && fit.canSetMinPinLength;
+  if (forced) {
+    at(s, "force-change-pin");
+    const token = await pins().getToken(s.pin, { permissions: Permission.AUTHENTICATOR_CONFIG }, callOpts(s));
+    try {
+      await setMinPinLength(s.ctap!, token, { forceChangePin: true }, callOpts(s));
+    } finally {
+      token.dispose();
+    }
+    done(s, "force-change-pin");
+  }
+
+  // The PIN is handed over before the task is completed, so a task is never done with a PIN nobody holds.
+  at(s, "handover");
+  const label = keyLabel(task);
+  const receipt = await ctx.delivery.deliver({
+    person: { userPrincipalName: task.person.userPrincipalName },
+    keyLabel: `${task.slot}`,
+    model: s.view.model ?? own.model ?? s.info!.aaguid,
+    pin: s.pin,
+    pinChangeRequired: forced,
+  });
+  s.handedOver = true;
+  s.pin.fill(0);
+  done(s, "handover");
+
+  at(s, "complete");
+  const result: TaskResult = {
+    ...methodResult(own, made!.credentialId, made!.aaguid),
+    ...attestationFingerprint(made!),
+  };
+  s.task = await ctx.store.complete(task.id, s.lease!, result, ctx.stationKey);
+  done(s, "complete");
+
+  at(s, "label");
+  ctx.operator.event({
+    type: "provisioned",
+    keyId: s.view.keyId,
+    task: taskView(task),
+    methodId,
+    label,
+    delivery: receipt.location ? { kind: receipt.kind, location: receipt.location } : { kind: receipt.kind },
+  });
+  done(s, "label");
+  return { keyId: s.view.keyId, status: "provisioned", taskId: task.id, methodId };
+}
+
+/** A refusal of the station's own (not the key's, not Graph's): reset declined, method not listed. */
+export class StationRefusal extends Error {
+  readonly brand = "keyfleet.StationRefusal";
+  static isInstance(e: unknown): e is StationRefusal {
+    return (
+      typeof e === "object" && e !== null && (e as { brand?: unknown }).brand === "keyfleet.StationRefusal"
+    );
+  }
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StationRefusal";
+  }
+}
+
+function challengeExpired(e: unknown): boolean {
+  const err = e as { brand?: unknown; kind?: unknown; message?: unknown };
+  return (
+    err?.brand === "keyfleet.EntraError" &&
+    err.kind === "BadRequest" &&
+    typeof err.message === "string" &&
+    /challenge/i.test(err.message) &&
+    /expire/i.test(err.message)
+  );
+}
+
+/** Reset with the replug it may need: keys accept one only within about 10 s of power-up. */
+async function resetKey(s: CeremonyState): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await reset(s.ctap!, { ...callOpts(s), timeoutMs: Math.max(s.ctx.callTimeoutMs, 30_000) });
+      s.info = await getInfo(s.ctap!, callOpts(s));
+      return;
+    } catch (e) {
+      if (!(CtapError.isInstance(e) && e.status === CtapStatus.NOT_ALLOWED) || attempt >= 3) throw e;
+      s.ctx.operator.event({
+        type: "notice",
+        keyId: s.view.keyId,
+        message:
+          "the key refused the reset: keys accept one only within about 10 seconds of being plugged in. Unplug it, plug it back in, then touch it when it blinks",
+      });
+      if (!(await s.ctx.operator.replug(s.view)))
+        throw new StationRefusal("reset-not-allowed", "the key was not replugged in time for a reset");
+      await openKey(s);
+    }
+  }
+}
+
+/** The task carries a predecessor's registration: complete it from Entra when it is there. */
+async function completeFromPredecessor(s: CeremonyState): Promise<boolean> {
+  const { ctx } = s;
+  const task = s.task!;
+  const reg = task.registration!;
+  const own = await findOwnRegistration(ctx.entra, task.person.objectId, reg.credentialId, reg.nonce);
+  if (!own) return false;
+  await ctx.store.complete(task.id, s.lease!, methodResult(own, reg.credentialId), ctx.stationKey);
+  ctx.operator.event({
+    type: "recovered",
+    taskId: task.id,
+    outcome: "completed",
+    detail: `registered earlier by ${reg.stationId} (method ${own.id}); not registered again`,
+  });
+  s.task = undefined;
+  s.lease = undefined;
+  return true;
+}
