@@ -17,7 +17,7 @@ h1{font-size:22px;margin:0 0 4px}
 svg text{font:13px system-ui,sans-serif;fill:#1f2328}
 svg text.section{font-weight:700}
 table{border-collapse:collapse;margin-top:12px}
-th,td{border-bottom:1px solid #d0d7de;padding:4px 10px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #e6e9ed;padding:4px 10px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
 .sev{font-weight:700;text-transform:uppercase;font-size:12px}
 .sev-high{color:#cf222e}.sev-medium{color:#9a6700}.sev-low{color:#0969da}.sev-info{color:#59636e}
