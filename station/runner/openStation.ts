@@ -65,7 +65,7 @@ export async function openStation(s: StationSettings): Promise<OpenedStation> {
       const me = await entra.get<{ userPrincipalName?: string }>("/me");
       operatorName = me.userPrincipalName;
     }
-    const inner = await openTaskStore(s.store);
+    const inner = await openTaskStore(s.store, s.dryRun ? { readOnly: true } : {});
     let store = inner;
     if (stationKey) {
       const records = await openRecordStore(s.store, {
