@@ -82,11 +82,10 @@ async function readActualFile(file: string) {
 /** Entra (people, groups, methods), the task store's facts, and the tenant policy preflight, printed first. */
 async function readActualFromEntra(dir: string, store: string | undefined, quiet: boolean) {
   const { entraSettingsFromEnv } = await import("../../core/entra/index.js");
-  const { gatherFleet } = await import("../../providers/fleetData.js");
-  const fleet = await gatherFleet(dir, {
+  const { readFleet } = await import("../../core/plan/readFleet.js");
+  const fleet = await readFleet(dir, {
     entra: entraSettingsFromEnv(),
     taskStore: store ?? process.env.KEYFLEET_TASK_STORE,
-    pipelineKeyPath: "",
   });
   if (!quiet) {
     for (const f of fleet.preflight.findings) process.stderr.write(`preflight ${f.severity}: ${f.message}\n`);

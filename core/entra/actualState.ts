@@ -11,7 +11,7 @@ import type {
 import type { GroupRef, Spec } from "../spec/model.js";
 import { API_VERSION } from "../spec/schema.js";
 import type { EntraClient } from "./client.js";
-import { listGroupUsers, resolveUsers } from "./directory.js";
+import { listGroupUsers, readUsersByIds, resolveUsers } from "./directory.js";
 import { EntraError } from "./errors.js";
 import { listFido2MethodsBulk } from "./fido2Methods.js";
 import type { DirectoryUser, Fido2Method } from "./model.js";
@@ -25,9 +25,15 @@ export interface EntraActualState {
 
 const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
 
+/**
+ * Reads the spec's people, every member of its groups, and, by object id in bulk, everyone else at stake
+ * (`alsoObjectIds`: the people the task store or the stack refer to), so that a person removed from git is
+ * counted where revocations are. Those the directory answers 404 for are `deletedPeople`.
+ */
 export async function readActualState(
   entra: EntraClient,
   spec: Pick<Spec, "people" | "groups">,
+  opts: { alsoObjectIds?: readonly string[] } = {},
 ): Promise<EntraActualState> {
   const refs = spec.people
     .map((p) => p.objectId ?? p.userPrincipalName)
@@ -51,6 +57,12 @@ export async function readActualState(
     });
   }
 
+  const others = [...new Set((opts.alsoObjectIds ?? []).map((id) => id.toLowerCase()))].filter(
+    (id) => !people.has(id),
+  );
+  const byId = others.length > 0 ? await readUsersByIds(entra, others) : { found: new Map(), missing: [] };
+  for (const [id, user] of byId.found) people.set(id, user);
+
   const methods = await listFido2MethodsBulk(
     entra,
     [...people.values()].map((u) => u.id),
@@ -60,12 +72,20 @@ export async function readActualState(
       id: u.id.toLowerCase(),
       userPrincipalName: u.userPrincipalName,
       ...(u.displayName !== undefined ? { displayName: u.displayName } : {}),
+      ...(u.accountEnabled !== undefined ? { accountEnabled: u.accountEnabled } : {}),
       fido2Methods: (methods.get(u.id) ?? []).map(toPlanMethod),
     }))
     .sort((a, b) => a.id.localeCompare(b.id));
   groups.sort((a, b) => a.id.localeCompare(b.id));
   return {
-    actual: { apiVersion: API_VERSION, kind: "ActualState", people: directoryPeople, groups, tasks: [] },
+    actual: {
+      apiVersion: API_VERSION,
+      kind: "ActualState",
+      people: directoryPeople,
+      groups,
+      tasks: [],
+      ...(byId.missing.length > 0 ? { deletedPeople: [...byId.missing].sort() } : {}),
+    },
     unresolved: resolved.missing,
   };
 }
@@ -104,5 +124,9 @@ function toPlanMethod(m: Fido2Method): PlanMethod {
     model: m.model ?? null,
     // The plan compares dates (lost/retired slots); a method without one sorts as oldest.
     createdDateTime: m.createdDateTime ?? "1970-01-01T00:00:00Z",
+    ...(m.passkeyType === "deviceBound" || m.passkeyType === "synced" ? { passkeyType: m.passkeyType } : {}),
+    ...(m.attestationLevel === "attested" || m.attestationLevel === "notAttested"
+      ? { attestationLevel: m.attestationLevel }
+      : {}),
   };
 }

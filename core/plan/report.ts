@@ -52,6 +52,7 @@ export function formatPlanSummary(p: Plan): string {
     `${c["unmanaged-remove"]} unmanaged to remove`,
   ];
   const lines = [`${p.summary.desiredKeys} desired keys: ${parts.join(", ")}`];
+  for (const n of p.notices) lines.push(`NOTE (${n.kind}): ${n.message}`);
   if (p.blocked) for (const r of p.blockedReasons) lines.push(`BLOCKED: ${r}`);
   else if (!p.hasWork) lines.push("Nothing to do.");
   return lines.join("\n");

@@ -21,7 +21,7 @@ describe("keyfleet plan", () => {
       /^revoke +grace\.hopper@northwindforge\.example +backup +key reported lost on 2025-01-15/m,
     );
     expect(r.stdout).not.toMatch(/^keep /m);
-    expect(r.stdout).toContain("BLOCKED: would revoke 5 of 29 managed credentials");
+    expect(r.stdout).toContain("BLOCKED: would revoke 5 of the 33 passkeys held by the people it read");
   });
 
   it("should exit 1 (work to do) when mass revocation is allowed, and list kept keys with --all", async () => {

@@ -198,11 +198,13 @@ describe("unmanaged credentials under the program's mocks", () => {
     }
   });
 
-  it("should count removals in the mass-revoke share and stop the run unless allowed", async () => {
-    // No managed credentials yet: one removal is the whole share, above the example policy's 10 %.
-    await expect(mockProgram({}, { KEYFLEET_MOCK_UNMANAGED: withdrawn })).rejects.toThrow(
-      /would revoke 1 of 0 managed credentials/,
-    );
+  it("should let a first roll-out remove one withdrawn key, and stop a mass removal unless allowed", async () => {
+    // No managed credentials yet: the share counts every passkey at stake, so one removal goes ahead.
+    const one = await mockProgram({}, { KEYFLEET_MOCK_UNMANAGED: withdrawn });
+    expect(one.unmanaged).toEqual({ report: 0, remove: 1 });
+    await expect(
+      mockProgram({}, { KEYFLEET_MOCK_UNMANAGED: `${withdrawn},${withdrawn},${withdrawn}` }),
+    ).rejects.toThrow(/would revoke 3 of the 3 passkeys held by the people it read/);
   });
 });
 
