@@ -4,6 +4,8 @@
 export type TransportErrorKind =
   /** The deadline passed before the device answered. */
   | "timeout"
+  /** The key answered CHANNEL_BUSY until the deadline: another program is using it. */
+  | "busy"
   /** The caller aborted (the device was sent CTAPHID_CANCEL). */
   | "cancelled"
   /** The device sent reports that break CTAPHID: wrong channel, sequence, length, command or nonce. */

@@ -1,7 +1,10 @@
 // CTAPHID framing over any HidConnection (CTAP 2.1 §11.2): channel allocation with CTAPHID_INIT, whole
 // messages split into and rebuilt from 64-byte reports, KEEPALIVE passed to the caller, CANCEL on abort,
-// CTAPHID_ERROR as CtapError, CHANNEL_BUSY retried here and nowhere else. Anything unexpected on the wire
-// is a TransportError at once: waiting for a "better" report is how clients hang.
+// CTAPHID_ERROR as CtapError, CHANNEL_BUSY retried here and nowhere else. Reports that are not ours are
+// skipped within the call's deadline, as libfido2 does: on Linux every process that has the key open sees
+// every report, so other channels' traffic, INIT replies to another nonce and late answers to an earlier
+// timed-out request all arrive here. A report on our channel that breaks the framing of our own reply is a
+// TransportError at once. A timeout says what did arrive (busy answers, skipped or dropped reports).
 import { randomBytes } from "node:crypto";
 import { CtapError, CtapStatus } from "../ctap2/errors.js";
 import type { HidConnection } from "../transport/connection.js";
@@ -28,6 +31,17 @@ export interface CtapHidInfo {
   deviceVersion: { major: number; minor: number; build: number };
   capabilities: number;
 }
+
+/** What one call saw besides its answer, so a timeout can say what really happened. */
+interface CallTrace {
+  busy: number;
+  skipped: number;
+  lastWasBusy?: boolean;
+}
+
+/** Whether an init packet on our channel can start the reply to `cmd`. */
+const isOurs = (got: number, cmd: number): boolean =>
+  got === cmd || got === CtapHidCommand.KEEPALIVE || got === CtapHidCommand.ERROR;
 
 const DRAIN_AFTER_CANCEL_MS = 300;
 const FLUSH_QUIET_MS = 30;
@@ -57,10 +71,13 @@ export class CtapHidDevice implements CtapDevice {
       opts,
     );
     try {
-      const reply = await framer.call(CtapHidCommand.INIT, nonce, {
-        timeoutMs: opts.initTimeoutMs ?? 3000,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
+      // INIT replies to other processes' nonces share the broadcast channel: only ours is taken.
+      const reply = await framer.callAccepting(
+        CtapHidCommand.INIT,
+        nonce,
+        { timeoutMs: opts.initTimeoutMs ?? 3000, ...(opts.signal ? { signal: opts.signal } : {}) },
+        (m) => m.length >= 8 && Buffer.compare(m.subarray(0, 8), nonce) === 0,
+      );
       return new CtapHidDevice(connection, parseInitReply(reply, nonce), opts);
     } catch (e) {
       await connection.close().catch(() => {});
@@ -100,17 +117,32 @@ export class CtapHidDevice implements CtapDevice {
     await this.connection.close();
   }
 
-  private async callNow(cmd: number, data: Uint8Array, opts: CallOptions): Promise<Uint8Array> {
+  private callNow(cmd: number, data: Uint8Array, opts: CallOptions): Promise<Uint8Array> {
+    return this.callAccepting(cmd, data, opts, undefined);
+  }
+
+  private async callAccepting(
+    cmd: number,
+    data: Uint8Array,
+    opts: CallOptions,
+    accept: ((message: Uint8Array) => boolean) | undefined,
+  ): Promise<Uint8Array> {
     if (this.closed) throw new TransportError("io", "the device is closed");
-    const deadline = new Deadline(opts.timeoutMs ?? this.opts.timeoutMs ?? 30_000, opts.signal);
+    const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 30_000;
+    const deadline = new Deadline(timeoutMs, opts.signal);
+    const trace: CallTrace = { busy: 0, skipped: 0 };
     let backoff = this.opts.busyBackoffMs ?? 20;
     try {
       for (;;) {
         try {
-          return await this.transact(cmd, data, deadline, opts.onKeepalive);
+          return await this.transact(cmd, data, deadline, opts.onKeepalive, trace, accept);
         } catch (e) {
           if (CtapError.isInstance(e) && e.status === CtapStatus.CHANNEL_BUSY) {
-            await deadline.sleep(backoff);
+            trace.busy++;
+            trace.lastWasBusy = true;
+            await deadline.sleep(backoff).catch((x: unknown) => {
+              throw this.explain(x, trace, timeoutMs);
+            });
             backoff = Math.min(backoff * 2, 1000);
             continue;
           }
@@ -118,7 +150,7 @@ export class CtapHidDevice implements CtapDevice {
             if (deadline.expired) await this.cancelAndDrain();
             else if (e.kind === "framing") await this.flush();
           }
-          throw e;
+          throw this.explain(e, trace, timeoutMs);
         }
       }
     } finally {
@@ -126,11 +158,30 @@ export class CtapHidDevice implements CtapDevice {
     }
   }
 
+  /** A timeout in the words of what happened during the call; other errors unchanged. */
+  private explain(e: unknown, trace: CallTrace, timeoutMs: number): unknown {
+    if (!TransportError.isInstance(e) || e.kind !== "timeout") return e;
+    if (trace.lastWasBusy) {
+      return new TransportError(
+        "busy",
+        `the key answered CHANNEL_BUSY ${trace.busy} times in ${timeoutMs} ms: another program is using it`,
+      );
+    }
+    const notes: string[] = [];
+    if (trace.skipped > 0) notes.push(`${trace.skipped} reports for other channels or requests were skipped`);
+    const dropped = this.connection.dropped?.();
+    if (dropped !== undefined) notes.push(dropped);
+    if (notes.length === 0) return e;
+    return new TransportError("timeout", `${e.message} (${notes.join("; ")})`);
+  }
+
   private async transact(
     cmd: number,
     data: Uint8Array,
     deadline: Deadline,
     onKeepalive: ((status: number) => void) | undefined,
+    trace: CallTrace,
+    accept: ((message: Uint8Array) => boolean) | undefined,
   ): Promise<Uint8Array> {
     const cid = this.info.cid;
     for (const report of fragment(cid, cmd, data)) {
@@ -140,11 +191,17 @@ export class CtapHidDevice implements CtapDevice {
     for (;;) {
       const packet = await this.readPacket(deadline);
       if (packet.cid !== cid) {
-        throw new TransportError("framing", `reply on channel ${hex8(packet.cid)}, expected ${hex8(cid)}`);
+        // Another process's channel, or a broadcast INIT reply meant for someone else.
+        trace.skipped++;
+        continue;
       }
       if (assembly === undefined) {
-        if (packet.kind !== "init")
-          throw new TransportError("framing", "continuation packet before an init packet");
+        if (packet.kind !== "init" || !isOurs(packet.cmd, cmd)) {
+          // The tail or the start of an answer to an earlier request that timed out.
+          trace.skipped++;
+          continue;
+        }
+        trace.lastWasBusy = false;
         if (packet.cmd === CtapHidCommand.KEEPALIVE) {
           if (packet.length !== 1)
             throw new TransportError("framing", "KEEPALIVE must carry one status byte");
@@ -155,16 +212,17 @@ export class CtapHidDevice implements CtapDevice {
           if (packet.length !== 1) throw new TransportError("framing", "ERROR must carry one code byte");
           throw new CtapError(packet.data[0]!);
         }
-        if (packet.cmd !== cmd) {
-          throw new TransportError("framing", `reply command ${hex2(packet.cmd)} to request ${hex2(cmd)}`);
-        }
         assembly = new Reassembly(packet);
       } else {
         if (packet.kind === "init")
           throw new TransportError("framing", "init packet in the middle of a reply");
         assembly.add(packet);
       }
-      if (assembly.complete) return assembly.message;
+      if (assembly.complete) {
+        if (accept === undefined || accept(assembly.message)) return assembly.message;
+        trace.skipped++;
+        assembly = undefined;
+      }
     }
   }
 
@@ -252,5 +310,4 @@ function parseInitReply(reply: Uint8Array, nonce: Uint8Array): CtapHidInfo {
   };
 }
 
-const hex2 = (n: number): string => `0x${n.toString(16).padStart(2, "0")}`;
 const hex8 = (n: number): string => n.toString(16).padStart(8, "0");

@@ -13,6 +13,11 @@ export interface HidConnection {
    * Rejects with an AbortError when `signal` aborts; never resolves with a partial report.
    */
   read(signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * What the connection dropped without passing it on (datagrams of the wrong size, from other senders),
+   * in plain words, so a timeout can say what really arrived; undefined when nothing was dropped.
+   */
+  dropped?(): string | undefined;
   /** Releases the device; pending reads reject. Safe to call twice. */
   close(): Promise<void>;
 }

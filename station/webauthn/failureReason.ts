@@ -16,6 +16,7 @@ export type KeyFailureReason =
   | "key-full"
   | "user-absent"
   | "timeout"
+  | "key-busy"
   | "cancelled"
   | "key-unsupported"
   | "bad-options"
@@ -68,6 +69,7 @@ export function classifyKeyError(e: unknown): KeyFailure {
   }
   if (TransportError.isInstance(e)) {
     if (e.kind === "timeout") return out("timeout", true);
+    if (e.kind === "busy") return out("key-busy", true);
     if (e.kind === "cancelled") return out("cancelled", true);
     if (e.kind === "io") return out("device-gone", true);
     if (e.kind === "too-large") return out("key-unsupported", false);

@@ -1,5 +1,6 @@
 // CTAPHID framing against a scripted device: exact request reports, reassembly, keepalive, cancel,
-// errors, busy retry, and hostile replies (wrong channel, sequence, command, length, nonce).
+// errors, busy retry, reports that are not ours (other channels, other nonces, late answers) skipped
+// within the deadline, and hostile replies on our channel (sequence, length) refused.
 import { describe, expect, it } from "vitest";
 import { CtapError } from "../../station/ctap2/errors.js";
 import { TransportError } from "../../station/ctaphid/errors.js";
@@ -117,9 +118,6 @@ describe("CtapHidDevice", () => {
   });
 
   const hostile: [string, string[]][] = [
-    ["a reply on another channel", ["deadbeef 90 0001 00"]],
-    ["a continuation before any init", [`${CID} 00 00`]],
-    ["a reply to another command", [`${CID} 83 0001 00`]],
     ["a wrong sequence number", [`${CID} 90 0064 00`, `${CID} 01 00`]],
     ["an init packet mid-message", [`${CID} 90 0064 00`, `${CID} 90 0001 00`]],
     ["a length beyond the CTAPHID maximum", [`${CID} 90 ffff 00`]],
@@ -140,11 +138,13 @@ describe("CtapHidDevice", () => {
     await expectTransport(dev.call(0x10, Uint8Array.of(4)), "framing");
   });
 
-  it("should refuse an INIT reply with another nonce and close the connection", async () => {
+  it("should give up on INIT replies that all carry another nonce, say so, and close the connection", async () => {
     const conn = new ScriptedConnection((_r, c) =>
       c.push(report("ffffffff 86 0011 1111111111111111", CID, "0200000000")),
     );
-    await expectTransport(CtapHidDevice.open(conn, { nonce }), "framing");
+    const e = await CtapHidDevice.open(conn, { nonce, initTimeoutMs: 100 }).catch((x: unknown) => x);
+    expect((e as TransportError).kind).toBe("timeout");
+    expect((e as TransportError).message).toMatch(/1 reports for other channels or requests were skipped/);
     expect(conn.closed).toBe(true);
   });
 
@@ -159,16 +159,58 @@ describe("CtapHidDevice", () => {
   });
 });
 
+describe("reports that are not ours", () => {
+  it("should skip another process's INIT reply on the broadcast channel and take its own", async () => {
+    const conn = new ScriptedConnection((_r, c) => {
+      c.push(report("ffffffff 86 0011 1111111111111111 99999999 0200000000"));
+      c.push(report("ffffffff 86 0011", NONCE, CID, "02 05 04 03 0d"));
+    });
+    const dev = await CtapHidDevice.open(conn, { nonce, initTimeoutMs: 1000 });
+    expect(dev.cid).toBe(0xa1b2c3d4);
+  });
+
+  it("should skip reports on other channels and answers to earlier requests, then return its own", async () => {
+    const { dev } = await open((r, c) => {
+      if (r[4] !== 0x90) return;
+      c.push(report("deadbeef 90 0001 00")); // another process's channel
+      c.push(report(CID, "01 55")); // the tail of an earlier, timed-out reply
+      c.push(report(CID, "83 0050 00")); // a late U2F answer to an earlier request…
+      c.push(report(CID, "00 00")); // …and its continuation
+      c.push(report("deadbeef bb 0001 02"));
+      c.push(report(CID, "90 0002 00a1"));
+    });
+    expect(hex(await dev.call(0x10, Uint8Array.of(4), { timeoutMs: 1000 }))).toBe("00a1");
+  });
+
+  it("should time out when only others' reports arrive, saying they were skipped", async () => {
+    const { dev } = await open((_r, c) => {
+      c.push(report("deadbeef 90 0001 00"));
+      c.push(report("deadbeef 90 0001 00"));
+    });
+    const e = await dev.call(0x10, Uint8Array.of(4), { timeoutMs: 100 }).catch((x: unknown) => x);
+    expect((e as TransportError).kind).toBe("timeout");
+    expect((e as TransportError).message).toContain("2 reports for other channels or requests were skipped");
+  });
+
+  it("should say the key is busy when it answers CHANNEL_BUSY until the deadline", async () => {
+    const { dev } = await open((_r, c) => c.push(report(CID, "bf 0001 06")));
+    const e = await dev.call(0x10, Uint8Array.of(4), { timeoutMs: 200 }).catch((x: unknown) => x);
+    expect(TransportError.isInstance(e)).toBe(true);
+    expect((e as TransportError).kind).toBe("busy");
+    expect((e as TransportError).message).toMatch(/CHANNEL_BUSY \d+ times in 200 ms: another program/);
+  });
+});
+
 describe("CtapHidDevice after a framing fault", () => {
   it("should discard the rest of a broken reply so the next call reads only its own", async () => {
     let calls = 0;
     const { dev } = await open((_r, c) => {
       calls++;
       if (calls === 1) {
-        // A reply to another command, followed by continuation packets of it.
-        c.push(report(CID, "83 0080 00"));
-        c.push(report(CID, "00 00"));
+        // Our reply with a sequence gap, followed by the rest of its continuation packets.
+        c.push(report(CID, "90 0080 00"));
         c.push(report(CID, "01 00"));
+        c.push(report(CID, "02 00"));
       } else {
         c.push(report(CID, "90 0001 00"));
       }
