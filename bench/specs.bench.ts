@@ -1,15 +1,22 @@
-// Validate + plan at organisation scale: 100,000 generated people, one spec file per department
-// (~50 departments), three group assignments, and a synthetic actual state in which about half the
-// keys are already registered. Prints time and peak memory per phase.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Validate + plan at organisation scale: generated people (100,000 by default), one spec file per
+// department (~50 departments), three group assignments, and a synthetic actual state in which about
+// half the keys are already registered. Each size runs in a fresh process (so peak memory is that
+// size's own), beside a plain parse of the same files by PyYAML's C loader (libyaml), the yardstick.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LineCounter, parseAllDocuments } from "yaml";
+import { fileURLToPath } from "node:url";
 import { type ActualState, parseActualState, plan, type TaskFact } from "../core/plan/index.js";
 import { loadSpecDir } from "../core/spec/index.js";
 import { measure, printTable } from "./table.js";
 
 const PEOPLE = Number(process.env.KEYFLEET_BENCH_PEOPLE ?? 100_000);
+/** Sizes whose peak memory the bench prints; KEYFLEET_BENCH_PEOPLE runs that one size only. */
+const SIZES = process.env.KEYFLEET_BENCH_PEOPLE ? [PEOPLE] : [25_000, 50_000, 100_000];
+const GOAL_MS = 10_000;
+const GOAL_MIB = 1024;
+const CHILD_FLAG = "--keyfleet-specs-bench-child";
 const DEPARTMENTS = 50;
 const YK = "ee882879-721c-4913-9775-3dfcce97072a";
 const FT = "833b721a-ff5f-4d00-bb2e-bdda3ec01e29";
@@ -19,7 +26,7 @@ const objectId = (i: number) =>
   `${i.toString(16).padStart(8, "0")}-0000-4000-8000-${i.toString(16).padStart(12, "0")}`;
 const upn = (i: number) => `user${i}@bench.example`;
 
-export function writeSpecs(dir: string): number {
+export function writeSpecs(dir: string, people = PEOPLE): number {
   const header = "# yaml-language-server: $schema=../keyfleet.schema.json\napiVersion: keyfleet.dev/v1\n";
   writeFileSync(
     join(dir, "profiles.yaml"),
@@ -35,10 +42,10 @@ export function writeSpecs(dir: string): number {
   writeFileSync(join(dir, "groups.yaml"), `# yaml-language-server: $schema=keyfleet.schema.json\n${groups}`);
   mkdirSync(join(dir, "people"));
   let bytes = 0;
-  const per = Math.ceil(PEOPLE / DEPARTMENTS);
+  const per = Math.ceil(people / DEPARTMENTS);
   for (let d = 0; d < DEPARTMENTS; d++) {
     const lines = [`${header}kind: People\npeople:`];
-    for (let i = d * per; i < Math.min(PEOPLE, (d + 1) * per); i++) {
+    for (let i = d * per; i < Math.min(people, (d + 1) * per); i++) {
       if (i % 10 === 0) lines.push(`  - objectId: ${objectId(i)}\n    keys: 2\n    profile: yk`);
       else {
         const backup =
@@ -58,10 +65,10 @@ export function writeSpecs(dir: string): number {
   return bytes;
 }
 
-function actualState(): ActualState {
+function actualState(count: number): ActualState {
   const people: ActualState["people"] = [];
   const tasks: TaskFact[] = [];
-  for (let i = 0; i < PEOPLE; i++) {
+  for (let i = 0; i < count; i++) {
     const id = objectId(i);
     const methods: ActualState["people"][number]["fido2Methods"] = [];
     const slot = i % 10 === 0 ? "key-1" : "primary";
@@ -87,8 +94,8 @@ function actualState(): ActualState {
     people.push({ id, userPrincipalName: upn(i), fido2Methods: methods });
   }
   const members = (from: number, step: number) =>
-    Array.from({ length: Math.floor(PEOPLE / step) }, (_, k) => objectId(from + k * step)).filter(
-      (_, k) => from + k * step < PEOPLE,
+    Array.from({ length: Math.floor(count / step) }, (_, k) => objectId(from + k * step)).filter(
+      (_, k) => from + k * step < count,
     );
   const groups = [
     { id: objectId(900_000_000), displayName: "Admins", members: members(1, 1000) },
@@ -98,74 +105,146 @@ function actualState(): ActualState {
   return { apiVersion: "keyfleet.dev/v1", kind: "ActualState", people, groups, tasks };
 }
 
-export async function run(): Promise<void> {
+/** What one size measured, reported by its child process. */
+interface SizeFigures {
+  people: number;
+  files: number;
+  mib: number;
+  validateMs: number;
+  validatePeakRssMiB: number;
+  planMs: number;
+  planPeakRssMiB: number;
+  actions: number;
+  /** The process's peak resident memory over validate and plan (and the bench's own set-up). */
+  maxRssMiB: number;
+  /** Seconds PyYAML's CSafeLoader took to parse the same files. */
+  pyyamlMs: number;
+}
+
+/** The child: writes the specs for one size, validates, plans, times PyYAML, prints JSON. */
+async function child(people: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "kf-bench-specs-"));
   try {
-    const gen = await measure(() => writeSpecs(dir));
-    const yamlOnly = await measure(async () => {
-      let docs = 0;
-      for (const f of readdirSync(join(dir, "people"))) {
-        docs += parseAllDocuments(readFileSync(join(dir, "people", f), "utf8"), {
-          lineCounter: new LineCounter(),
-        }).length;
-      }
-      return docs;
-    });
+    const bytes = writeSpecs(dir, people);
     const validate = await measure(() => loadSpecDir(dir));
-    if (!validate.result.ok)
-      throw new Error(`generated spec is invalid: ${validate.result.issues[0]?.message}`);
-    const spec = validate.result.spec;
-    const json = JSON.stringify(actualState());
-    const parse = await measure(() => parseActualState(JSON.parse(json)));
+    const loaded = validate.result;
+    if (!loaded.ok) throw new Error(`generated spec is invalid: ${loaded.issues[0]?.message}`);
+    const actual = parseActualState(JSON.parse(JSON.stringify(actualState(people))));
     const planned = await measure(() =>
-      plan(spec, parse.result, { today: "2025-03-01", allowMassRevoke: true }),
+      plan(loaded.spec, actual, { today: "2025-03-01", allowMassRevoke: true }),
     );
-    const c = planned.result.summary.counts;
-    printTable(
-      ["phase", "items", "ms", "peak RSS MiB", "peak heap MiB"],
-      [
-        [
-          "write 50 department files",
-          `${(gen.result / 2 ** 20).toFixed(1)} MiB YAML`,
-          gen.ms,
-          gen.peakRssMiB,
-          gen.peakHeapMiB,
-        ],
-        [
-          "YAML parsing alone (yaml library)",
-          `${yamlOnly.result} documents`,
-          yamlOnly.ms,
-          yamlOnly.peakRssMiB,
-          yamlOnly.peakHeapMiB,
-        ],
-        [
-          "validate (load + schema + checks)",
-          `${spec.people.length} people`,
-          validate.ms,
-          validate.peakRssMiB,
-          validate.peakHeapMiB,
-        ],
-        [
-          "parse actual state",
-          `${(json.length / 2 ** 20).toFixed(1)} MiB JSON`,
-          parse.ms,
-          parse.peakRssMiB,
-          parse.peakHeapMiB,
-        ],
-        [
-          "plan",
-          `${planned.result.actions.length} actions`,
-          planned.ms,
-          planned.peakRssMiB,
-          planned.peakHeapMiB,
-        ],
-      ],
-    );
-    printTable(
-      ["desired keys", "provision", "keep", "wait", "revoke", "unmanaged"],
-      [[planned.result.summary.desiredKeys, c.provision, c.keep, c.wait, c.revoke, c["unmanaged-report"]]],
-    );
+    const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+    const figures: SizeFigures = {
+      people,
+      files: loaded.files,
+      mib: bytes / 2 ** 20,
+      validateMs: validate.ms,
+      validatePeakRssMiB: validate.peakRssMiB,
+      planMs: planned.ms,
+      planPeakRssMiB: planned.peakRssMiB,
+      actions: planned.result.actions.length,
+      maxRssMiB,
+      pyyamlMs: pyyamlParseMs(dir),
+    };
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Parses every spec file under dir with PyYAML's C loader (load_all, as files hold several documents). */
+function pyyamlParseMs(dir: string): number {
+  const script = [
+    "import os, sys, time",
+    "import yaml",
+    "loader = yaml.CSafeLoader",
+    "paths = sorted(os.path.join(r, f) for r, _, fs in os.walk(sys.argv[1]) for f in fs if f.endswith(('.yaml', '.yml')))",
+    "t = time.perf_counter()",
+    "docs = 0",
+    "for p in paths:",
+    "    with open(p, 'rb') as fh:",
+    "        docs += sum(1 for _ in yaml.load_all(fh.read(), Loader=loader))",
+    "print((time.perf_counter() - t) * 1000, docs)",
+  ].join("\n");
+  const r = spawnSync("/usr/bin/python3", ["-c", script, dir], { encoding: "utf8" });
+  if (r.error || r.status !== 0) {
+    throw new Error(
+      `PyYAML's C loader (yaml.CSafeLoader, Debian's python3-yaml) is needed for the comparison: apt-get install python3-yaml\n${r.error?.message ?? r.stderr}`,
+    );
+  }
+  return Number(r.stdout.trim().split(/\s+/)[0]);
+}
+
+function runSize(people: number): SizeFigures {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, [...process.execArgv, self, CHILD_FLAG, String(people)], {
+    encoding: "utf8",
+    maxBuffer: 16 * 2 ** 20,
+  });
+  if (r.status !== 0) throw new Error(`spec bench at ${people} people failed:\n${r.stderr}`);
+  const line = r.stdout.trim().split("\n").pop() ?? "";
+  return JSON.parse(line) as SizeFigures;
+}
+
+const verdict = (ok: boolean) => (ok ? "met" : "missed");
+
+export async function run(): Promise<void> {
+  const sizes = SIZES.map(runSize);
+  const top = sizes[sizes.length - 1] as SizeFigures;
+  const both = top.validateMs + top.planMs;
+  printTable(
+    [
+      "measure",
+      `${top.people.toLocaleString("en-US")} people, ${top.files} files, ${top.mib.toFixed(1)} MiB`,
+      "goal",
+      "",
+    ],
+    [
+      [
+        "validate (read + parse + schema + checks)",
+        `${fmt(top.validateMs)} ms, peak RSS ${fmt(top.validatePeakRssMiB)} MiB`,
+        "",
+        "",
+      ],
+      [
+        "plan (core/plan plan(), synthetic actual state)",
+        `${fmt(top.planMs)} ms, ${top.actions.toLocaleString("en-US")} actions`,
+        "",
+        "",
+      ],
+      ["validate + plan", `${fmt(both)} ms`, `<= ${fmt(GOAL_MS)} ms`, verdict(both <= GOAL_MS)],
+      [
+        "peak RSS of the process (specs, actual state, validate, plan)",
+        `${fmt(top.maxRssMiB)} MiB`,
+        `<= ${fmt(GOAL_MIB)} MiB`,
+        verdict(top.maxRssMiB <= GOAL_MIB),
+      ],
+      ["PyYAML CSafeLoader, parse only", `${fmt(top.pyyamlMs)} ms`, "", ""],
+      ["validate / CSafeLoader", `${(top.validateMs / top.pyyamlMs).toFixed(2)}x`, "", ""],
+      [
+        "(validate + plan) / CSafeLoader",
+        `${(both / top.pyyamlMs).toFixed(2)}x`,
+        "<= 1x",
+        verdict(both <= top.pyyamlMs),
+      ],
+    ],
+  );
+  printTable(
+    ["people", "validate ms", "validate peak RSS MiB", "plan ms", "process peak RSS MiB", "goal", ""],
+    sizes.map((s) => [
+      s.people,
+      s.validateMs,
+      s.validatePeakRssMiB,
+      s.planMs,
+      s.maxRssMiB,
+      `<= ${GOAL_MIB} MiB`,
+      verdict(s.maxRssMiB <= GOAL_MIB),
+    ]),
+  );
+}
+
+function fmt(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1);
+}
+
+if (process.argv[2] === CHILD_FLAG) await child(Number(process.argv[3]));

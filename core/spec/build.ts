@@ -1,9 +1,8 @@
 // Turns one valid document into model entities, with the positions later checks point at, and runs
 // the checks that need only that document (dates, slot states, templates, policy rules).
-import type { Node } from "yaml";
 import { templateProblems } from "./displayName.js";
 import type { SourceText, SpecIssue } from "./issues.js";
-import { locate, type PathSegment } from "./locate.js";
+import { locate, type PathSegment, type SpecNode } from "./locate.js";
 import {
   type AdoptCriteria,
   type CredProtectLevel,
@@ -58,10 +57,48 @@ export interface SpecDraft {
   readonly groups: { group: GroupAssignment; nameRef: SourceRef; profileRef: SourceRef }[];
   readonly inventory: { key: InventoryKey; serialRef: SourceRef; assignedToRef: SourceRef | undefined }[];
   readonly policies: Policy[];
+  /**
+   * Names of profiles whose document failed its schema, and serials of inventory documents that did:
+   * their own errors are reported, so references to them do not add a cascade of "unknown" ones.
+   */
+  readonly brokenProfiles: Set<string>;
+  readonly brokenSerials: Set<string>;
 }
 
 export function emptyDraft(): SpecDraft {
-  return { profiles: [], people: [], groups: [], inventory: [], policies: [] };
+  return {
+    profiles: [],
+    people: [],
+    groups: [],
+    inventory: [],
+    policies: [],
+    brokenProfiles: new Set(),
+    brokenSerials: new Set(),
+  };
+}
+
+/** Adds one file's draft to the whole set's. */
+export function mergeDraft(into: SpecDraft, from: SpecDraft): void {
+  for (const p of from.profiles) into.profiles.push(p);
+  for (const p of from.people) into.people.push(p);
+  for (const g of from.groups) into.groups.push(g);
+  for (const k of from.inventory) into.inventory.push(k);
+  for (const p of from.policies) into.policies.push(p);
+  for (const n of from.brokenProfiles) into.brokenProfiles.add(n);
+  for (const s of from.brokenSerials) into.brokenSerials.add(s);
+}
+
+/** Remembers what a document that failed its schema would have defined (see SpecDraft). */
+export function noteBrokenDocument(value: unknown, draft: SpecDraft): void {
+  if (typeof value !== "object" || value === null) return;
+  const d = value as { kind?: unknown; name?: unknown; keys?: unknown };
+  if (d.kind === "KeyProfile" && typeof d.name === "string") draft.brokenProfiles.add(d.name);
+  if (d.kind === "Inventory" && Array.isArray(d.keys)) {
+    for (const k of d.keys) {
+      const serial = (k as { serial?: unknown } | null)?.serial;
+      if (typeof serial === "string") draft.brokenSerials.add(serial);
+    }
+  }
 }
 
 const CRED_PROTECT: Record<string, CredProtectLevel> = {
@@ -74,7 +111,7 @@ const CRED_PROTECT: Record<string, CredProtectLevel> = {
 export function buildDocument(
   kind: DocumentKind,
   value: unknown,
-  root: Node | null,
+  root: SpecNode,
   source: SourceText,
   docOffset: number,
   draft: SpecDraft,

@@ -1,5 +1,10 @@
-// Finding the YAML node behind a JSON path, so that every problem points at the text that caused it.
+// Finding the YAML node behind a JSON path, so that every problem points at the text that caused it:
+// in the yaml library's nodes, or in the positions the fast parser records.
 import { isMap, isPair, isScalar, isSeq, type Node } from "yaml";
+import { type Pos, PosMap, PosSeq } from "./fastYaml.js";
+
+/** A document's root as either parser gives it. */
+export type SpecNode = Node | Pos | null;
 
 export type PathSegment = string | number;
 
@@ -13,7 +18,9 @@ export interface Located {
 }
 
 /** Walks maps by key and sequences by index; stops at the deepest node that exists. */
-export function locate(root: Node | null | undefined, path: readonly PathSegment[], fallback = 0): Located {
+export function locate(root: SpecNode | undefined, path: readonly PathSegment[], fallback = 0): Located {
+  if (typeof root === "number" || root instanceof PosMap || root instanceof PosSeq)
+    return locatePos(root, path);
   let node: unknown = root;
   let offset = nodeOffset(root) ?? fallback;
   let keyOffset: number | undefined;
@@ -35,6 +42,33 @@ export function locate(root: Node | null | undefined, path: readonly PathSegment
     }
   }
   return { offset, keyOffset, found: true };
+}
+
+function locatePos(root: Pos, path: readonly PathSegment[]): Located {
+  let node: Pos = root;
+  let offset = posOffset(root);
+  let keyOffset: number | undefined;
+  for (const seg of path) {
+    keyOffset = undefined;
+    if (node instanceof PosMap) {
+      const entry = node.entries.get(String(seg));
+      if (!entry) return { offset, keyOffset: undefined, found: false };
+      keyOffset = entry[0];
+      node = entry[1];
+    } else if (node instanceof PosSeq && typeof seg === "number") {
+      const item = node.items[seg];
+      if (item === undefined) return { offset, keyOffset: undefined, found: false };
+      node = item;
+    } else {
+      return { offset, keyOffset: undefined, found: false };
+    }
+    offset = posOffset(node);
+  }
+  return { offset, keyOffset, found: true };
+}
+
+export function posOffset(pos: Pos): number {
+  return typeof pos === "number" ? pos : pos.offset;
 }
 
 function keyText(key: unknown): string | undefined {

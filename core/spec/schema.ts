@@ -205,7 +205,10 @@ export const InventoryDocument = Type.Object(
           aaguid: Aaguid,
           model: Type.Optional(Type.String({ minLength: 1 })),
           assignedTo: Type.Optional(
-            Type.String({ minLength: 1, description: "userPrincipalName or objectId of the holder" }),
+            Type.Union([Upn, ObjectId], {
+              description: "userPrincipalName or objectId of the holder (a person the specs name)",
+              errorMessage: "must be a userPrincipalName or an Entra object id",
+            }),
           ),
         },
         strict,

@@ -28,7 +28,8 @@ export function checkSpec(draft: SpecDraft, issueAt: IssueAt, issues: SpecIssue[
   const knownProfiles = () => [...profiles.keys()].sort().join(", ") || "none defined";
   const checkProfile = (name: string, ref: SourceRef): KeyProfile | undefined => {
     const p = profiles.get(name);
-    if (!p) problem(ref, `unknown profile '${name}' (profiles: ${knownProfiles()})`);
+    if (!p && !draft.brokenProfiles.has(name))
+      problem(ref, `unknown profile '${name}' (profiles: ${knownProfiles()})`);
     return p;
   };
 
@@ -89,6 +90,16 @@ export function checkSpec(draft: SpecDraft, issueAt: IssueAt, issues: SpecIssue[
     }
   }
 
+  // A key the inventory hands to someone must go to a person the specs name, by UPN or object id.
+  for (const item of sortedBySource(draft.inventory, (k) => k.serialRef)) {
+    const holder = item.key.assignedTo;
+    if (holder === undefined || !item.assignedToRef || byUpn.has(holder) || byId.has(holder)) continue;
+    problem(
+      item.assignedToRef,
+      `serial ${item.key.serial} is assigned to ${holder}, who is not a person in the specs (name them in a Person or People entry by this userPrincipalName or objectId)`,
+    );
+  }
+
   function checkSerial(serial: string, ref: SourceRef, person: PersonSpec, profile: KeyProfile | undefined) {
     const first = serialUse.get(serial);
     if (first) {
@@ -98,7 +109,7 @@ export function checkSpec(draft: SpecDraft, issueAt: IssueAt, issues: SpecIssue[
     serialUse.set(serial, ref);
     const item = inventory.get(serial);
     if (!item) {
-      problem(ref, `serial ${serial} is not in the inventory`);
+      if (!draft.brokenSerials.has(serial)) problem(ref, `serial ${serial} is not in the inventory`);
       return;
     }
     const holder = item.key.assignedTo;

@@ -2,17 +2,20 @@
 // into a message at the YAML node it concerns.
 import type { TSchema } from "@sinclair/typebox";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import type { Node } from "yaml";
 import type { SourceText, SpecIssue } from "./issues.js";
-import { describePath, locate, pointerSegments } from "./locate.js";
+import { describePath, locate, pointerSegments, type SpecNode } from "./locate.js";
 import { API_VERSION, DOCUMENT_KINDS, DOCUMENT_SCHEMAS, type DocumentKind } from "./schema.js";
 
 interface SchemaHints {
+  anyOf?: SchemaHints[];
   errorMessage?: string;
   patternErrorMessage?: string;
   patternProperties?: Record<string, unknown>;
   properties?: Record<string, unknown>;
 }
+
+/** Schema errors looked at per document. */
+const MAX_SCHEMA_ERRORS = 1000;
 
 let validators: Map<DocumentKind, ValidateFunction> | undefined;
 
@@ -45,7 +48,7 @@ export function isDocumentKind(kind: unknown): kind is DocumentKind {
  */
 export function validateDocument(
   value: unknown,
-  root: Node | null,
+  root: SpecNode,
   source: SourceText,
   docOffset: number,
   issues: SpecIssue[],
@@ -81,9 +84,11 @@ export function validateDocument(
   }
   const validate = validatorFor(record.kind);
   if (validate(value)) return record.apiVersion === API_VERSION ? record.kind : undefined;
-  const errors = (validate.errors ?? []).filter(
-    (e) => !(e.instancePath === "/apiVersion" && e.keyword === "const"),
-  );
+  // A document can hold thousands of mistakes; the first ones are enough to act on, and the mapping
+  // below must not turn a hostile document into quadratic work.
+  const errors = (validate.errors ?? [])
+    .slice(0, MAX_SCHEMA_ERRORS)
+    .filter((e) => !(e.instancePath === "/apiVersion" && e.keyword === "const"));
   for (const issue of mapErrors(errors, at, source)) issues.push(issue);
   return undefined;
 }
@@ -94,15 +99,42 @@ function mapErrors(
   source: SourceText,
 ): SpecIssue[] {
   // A union with its own message speaks for all its branches: drop the branch errors beneath it.
-  const unionPaths = errors
-    .filter((e) => (e.keyword === "anyOf" || e.keyword === "oneOf") && hints(e).errorMessage)
-    .map((e) => e.instancePath);
+  const unionErrors = errors.filter(
+    (e) => (e.keyword === "anyOf" || e.keyword === "oneOf") && hints(e).errorMessage,
+  );
+  const unionPaths = new Set(unionErrors.map((e) => e.instancePath));
+  const underUnion = (path: string) => {
+    for (let p = path; ; p = p.slice(0, p.lastIndexOf("/"))) {
+      if (unionPaths.has(p)) return true;
+      if (p === "") return false;
+    }
+  };
   const out: SpecIssue[] = [];
   const seen = new Set<string>();
+  const push = (offset: number, message: string) => {
+    const key = `${offset}\u0000${message}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(source.issue(offset, message));
+  };
+  // The union's message speaks for its branches, but a field no branch knows is named as well.
+  for (const u of unionErrors) {
+    const branches = (hints(u).anyOf ?? []).filter((b) => b.properties);
+    const allowed = [...new Set(branches.flatMap((b) => Object.keys(b.properties ?? {})))];
+    const path = pointerSegments(u.instancePath);
+    for (const e of errors) {
+      if (e.keyword !== "additionalProperties" || e.instancePath !== u.instancePath) continue;
+      const name = String((e.params as { additionalProperty: string }).additionalProperty);
+      if (allowed.includes(name)) continue;
+      push(
+        at([...path, name], true),
+        `unknown field '${name}' in ${describePath(path) || "document"} (allowed: ${allowed.join(", ")})`,
+      );
+    }
+  }
   for (const e of errors) {
-    const isUnion = unionPaths.includes(e.instancePath) && (e.keyword === "anyOf" || e.keyword === "oneOf");
-    if (!isUnion && unionPaths.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`)))
-      continue;
+    const isUnion = unionPaths.has(e.instancePath) && (e.keyword === "anyOf" || e.keyword === "oneOf");
+    if (!isUnion && underUnion(e.instancePath)) continue;
     const path = pointerSegments(e.instancePath);
     const where = describePath(path);
     const h = hints(e);
@@ -131,10 +163,7 @@ function mapErrors(
       else if (e.keyword === "const") message = `${what} must be ${JSON.stringify(e.params.allowedValue)}`;
       else message = `${what} ${e.message ?? "is invalid"}`;
     }
-    const key = `${offset}\u0000${message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(source.issue(offset, message));
+    push(offset, message);
   }
   return out;
 }
