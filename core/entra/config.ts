@@ -362,6 +362,11 @@ function requireFor(config: EntraConfig): void {
   }
 }
 
+/** How a setting is named to the user: `ENV_NAME (keyfleet:pulumiKey)`, for error messages. */
+export function settingLabel(setting: keyof EntraSettings): string {
+  return envOf(setting);
+}
+
 function envOf(setting: keyof EntraSettings): string {
   const doc = ENTRA_SETTINGS.find((d) => d.setting === setting);
   return doc ? `${doc.env} (${doc.pulumi})` : setting;

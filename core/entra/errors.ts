@@ -46,6 +46,8 @@ export class EntraError extends Error {
   readonly transport: string | undefined;
   readonly method: string | undefined;
   readonly path: string | undefined;
+  /** The message as given, without the request and the facts `message` adds around it. */
+  readonly summary: string;
   attempts: number;
 
   constructor(init: EntraErrorInit) {
@@ -60,6 +62,7 @@ export class EntraError extends Error {
     this.transport = init.transport;
     this.method = init.method;
     this.path = init.path;
+    this.summary = init.message;
     this.attempts = init.attempts ?? 1;
   }
 
