@@ -155,22 +155,14 @@ function loadFile(file: SpecFile, fast: boolean): FileResult {
     }
     if (isEmptyDocument(doc)) continue;
     documents++;
-    for (const w of doc.warnings) {
-      const tag = /^Unresolved tag: (\S+)/.exec(w.message)?.[1];
-      issues.push(
-        source.issue(
-          w.pos[0],
-          tag
-            ? `unknown tag ${tag}: Keyfleet reads plain YAML values only (no custom tags)`
-            : yamlMessage(w.message),
-        ),
-      );
-    }
+    // Unknown tags are among the facts; any other warning of yaml's is a problem too.
+    const warnings = doc.warnings.filter((w) => w.code !== "TAG_RESOLVE_FAILED");
+    for (const w of warnings) issues.push(source.issue(w.pos[0], yamlMessage(w.message)));
     if (facts.problems.length > 0) {
       for (const p of facts.problems) issues.push(p);
       continue;
     }
-    if (doc.warnings.length > 0) continue;
+    if (warnings.length > 0) continue;
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -218,6 +210,15 @@ function inspect(doc: Document.Parsed, source: SourceText): DocumentFacts {
     written++;
     const n = node as Node;
     let size = 1;
+    if (n.tag !== undefined && !CORE_TAGS.has(n.tag) && problems.length < MAX_FILE_ISSUES) {
+      const tag = n.tag.startsWith(YAML_TAG) ? `!!${n.tag.slice(YAML_TAG.length)}` : n.tag;
+      problems.push(
+        source.issue(
+          tagStart(source.text, n.range?.[0] ?? 0),
+          `unknown tag ${tag}: Keyfleet reads plain YAML values only (no tags beyond !!str, !!int, !!float, !!bool, !!null, !!map, !!seq)`,
+        ),
+      );
+    }
     if (isAlias(node)) {
       const offset = node.range?.[0] ?? 0;
       firstAlias ??= offset;
@@ -262,6 +263,23 @@ function inspect(doc: Document.Parsed, source: SourceText): DocumentFacts {
     );
   }
   return { duplicates, problems, firstAlias };
+}
+
+const YAML_TAG = "tag:yaml.org,2002:";
+/** Tags of the YAML 1.2 core schema; yaml also knows !!binary, !!set, !!timestamp…, which become objects. */
+const CORE_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => YAML_TAG + t));
+
+/** The tag is written before its value: the start of the `!…` word before the value's offset. */
+function tagStart(text: string, valueStart: number): number {
+  let i = valueStart;
+  for (let words = 0; words < 2; words++) {
+    while (i > 0 && (text[i - 1] === " " || text[i - 1] === "\t")) i--;
+    let j = i;
+    while (j > 0 && !/\s/.test(text[j - 1] as string)) j--;
+    if (text[j] === "!") return j;
+    i = j; // an anchor between tag and value
+  }
+  return valueStart;
 }
 
 function describeChar(c: string): string {

@@ -232,6 +232,17 @@ describe("bytes and characters", () => {
     problem(r, "a.yaml:3:20", "unknown tag !vault");
   });
 
+  it("should refuse tags yaml knows beyond the core schema, such as !!set and !!binary", () => {
+    const r = load({
+      path: "a.yaml",
+      text: `${H}kind: Person\nuserPrincipalName: ada@corp.example\nslots:\n  primary: { profile: yk, adopt: &a !!set {} }\n`,
+    });
+    problem(r, "a.yaml:5:37", "unknown tag !!set");
+    const b = load({ path: "b.yaml", text: `${H}kind: Policy\nmaxRevokeShare: !!binary aGVsbG8=\n` });
+    problem(b, "b.yaml:3:17", "unknown tag !!binary");
+    expect(load({ path: "c.yaml", text: `${H}kind: Policy\nmaxRevokeShare: !!float 0.5\n` }).ok).toBe(true);
+  });
+
   it("should refuse terminal escape codes and never echo them raw", () => {
     const r = load({
       path: "a.yaml",
