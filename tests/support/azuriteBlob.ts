@@ -1,0 +1,170 @@
+// Starts Microsoft's Azurite Blob service on loopback, in memory, on a free port, for one suite (the Table
+// service's starter is tests/support/azurite.ts; the same account and key), and a small Blob
+// client of our own that signs with Shared Key, so a test can create a container and read what another
+// program (Pulumi's azblob backend) stored there without trusting that program's own view of it.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { AZURITE_ACCOUNT, AZURITE_KEY, freePort } from "./azurite.js";
+
+const mainJs = fileURLToPath(new URL("../../node_modules/azurite/dist/src/blob/main.js", import.meta.url));
+const API_VERSION = "2021-08-06";
+
+export interface AzuriteBlob {
+  port: number;
+  /** http://127.0.0.1:<port>/devstoreaccount1 */
+  endpoint: string;
+  createContainer(name: string): Promise<void>;
+  /** Blob names under a prefix, in order. */
+  listBlobs(container: string, prefix?: string): Promise<string[]>;
+  getBlob(container: string, name: string): Promise<Buffer>;
+  stop(): Promise<void>;
+}
+
+export async function startAzuriteBlob(): Promise<AzuriteBlob> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    try {
+      const child = await spawnBlob(port);
+      const endpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+      return {
+        port,
+        endpoint,
+        async createContainer(name) {
+          await request("PUT", `${endpoint}/${name}?restype=container`, [201]);
+        },
+        async listBlobs(container, prefix = "") {
+          const names: string[] = [];
+          let marker = "";
+          do {
+            const q = `restype=container&comp=list&prefix=${encodeURIComponent(prefix)}${marker ? `&marker=${encodeURIComponent(marker)}` : ""}`;
+            const xml = (await request("GET", `${endpoint}/${container}?${q}`, [200])).toString("utf8");
+            for (const m of xml.matchAll(/<Blob>\s*<Name>([^<]*)<\/Name>/g))
+              names.push(unescapeXml(m[1] ?? ""));
+            marker = unescapeXml(/<NextMarker>([^<]*)<\/NextMarker>/.exec(xml)?.[1] ?? "");
+          } while (marker);
+          return names;
+        },
+        async getBlob(container, name) {
+          const path = name.split("/").map(encodeURIComponent).join("/");
+          return request("GET", `${endpoint}/${container}/${path}`, [200]);
+        },
+        stop: () => stopChild(child),
+      };
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw lastError;
+}
+
+function unescapeXml(s: string): string {
+  return s
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
+}
+
+/**
+ * Shared Key authorization (the Blob service's, 2009-09-19 and later). Path-style emulator URLs carry the
+ * account in the path, so the canonicalized resource names it twice: /devstoreaccount1/devstoreaccount1/….
+ */
+function sharedKey(method: string, url: URL, headers: Record<string, string>): string {
+  const canonicalHeaders = Object.keys(headers)
+    .filter((h) => h.startsWith("x-ms-"))
+    .sort()
+    .map((h) => `${h}:${headers[h]}\n`)
+    .join("");
+  const params = new Map<string, string[]>();
+  for (const [k, v] of url.searchParams)
+    params.set(k.toLowerCase(), [...(params.get(k.toLowerCase()) ?? []), v]);
+  const canonicalQuery = [...params.keys()]
+    .sort()
+    .map((k) => `\n${k}:${(params.get(k) ?? []).sort().join(",")}`)
+    .join("");
+  const resource = `/${AZURITE_ACCOUNT}${url.pathname}${canonicalQuery}`;
+  const stringToSign = [method, "", "", "", "", "", "", "", "", "", "", "", canonicalHeaders + resource].join(
+    "\n",
+  );
+  const signature = createHmac("sha256", Buffer.from(AZURITE_KEY, "base64"))
+    .update(stringToSign, "utf8")
+    .digest("base64");
+  return `SharedKey ${AZURITE_ACCOUNT}:${signature}`;
+}
+
+async function request(method: string, href: string, expect: number[]): Promise<Buffer> {
+  const url = new URL(href);
+  const headers: Record<string, string> = {
+    "x-ms-date": new Date().toUTCString(),
+    "x-ms-version": API_VERSION,
+  };
+  headers.authorization = sharedKey(method, url, headers);
+  const res = await fetch(url, { method, headers });
+  const body = Buffer.from(await res.arrayBuffer());
+  if (!expect.includes(res.status)) {
+    throw new Error(
+      `Azurite ${method} ${url.pathname}: HTTP ${res.status} ${body.toString("utf8").slice(0, 300)}`,
+    );
+  }
+  return body;
+}
+
+function spawnBlob(port: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        mainJs,
+        "--inMemoryPersistence",
+        "--extentMemoryLimit",
+        "256",
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        String(port),
+        // Pulumi's Go SDK may send a newer x-ms-version than this Azurite release knows.
+        "--skipApiVersionCheck",
+        "--disableTelemetry",
+        "--silent",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`Azurite Blob did not start within 20 s: ${out.slice(-500)}`));
+    }, 20_000);
+    timer.unref();
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      // The Blob service says "successfully listens on"; the Table service "successfully started".
+      if (/successfully (listens|started)/.test(out)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite Blob exited (${code}) before starting: ${out.slice(-500)}`));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    kill.unref();
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGINT");
+  });
+}
