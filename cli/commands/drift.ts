@@ -117,8 +117,7 @@ async function readFromEntra(
 ) {
   const { EntraClient, entraSettingsFromEnv, resolveEntraConfig } = await import("../../core/entra/index.js");
   const { openTaskStore } = await import("../../core/tasks/openTaskStore.js");
-  const { taskFacts } = await import("../../providers/fleetData.js");
-  const { readDriftState, taskTimings } = await import("../../core/drift/index.js");
+  const { readDriftState } = await import("../../core/drift/index.js");
   const tasks = await (async () => {
     const opened = await openTaskStore(store ?? process.env.KEYFLEET_TASK_STORE);
     try {
@@ -129,9 +128,9 @@ async function readFromEntra(
   })();
   const entra = new EntraClient(resolveEntraConfig(entraSettingsFromEnv()));
   try {
-    const state = await readDriftState(entra, spec, taskFacts(tasks));
+    const state = await readDriftState(entra, spec, tasks);
     if (talk) for (const who of state.unresolved) process.stderr.write(`not in the directory: ${who}\n`);
-    return { actual: state.actual, timings: taskTimings(tasks) };
+    return { actual: state.actual, timings: state.timings };
   } finally {
     await entra.close();
   }

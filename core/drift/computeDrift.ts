@@ -118,7 +118,12 @@ export function computeDrift(spec: Spec, actual: ActualState, options: DriftOpti
       case "provision": {
         desired(false);
         const latest = tasks.get(action.assignmentId ?? "")?.at(-1);
-        if (latest?.state === "failed") {
+        if (action.supersedes !== undefined && action.supersedes.length > 0) {
+          // The open task was raised under settings git has since changed: the pipeline supersedes it.
+          add("stale-pending", action, action.reason, {
+            ageDays: ageOf(action.assignmentId ?? "", action.supersedes.at(-1) ?? 0),
+          });
+        } else if (latest?.state === "failed") {
           const why = timings.get(`${latest.assignmentId}#${latest.generation}`)?.failureReason;
           add("failed", action, `task g${latest.generation} failed${why ? `: ${why}` : ""}`, {
             ageDays: ageOf(latest.assignmentId, latest.generation),

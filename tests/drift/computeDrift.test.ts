@@ -70,6 +70,16 @@ describe("computeDrift: one finding per situation", () => {
     expect(r.drift).toBe(true);
   });
 
+  it("should call a pending task raised under settings git has since changed stale drift", () => {
+    const tasks = [
+      { assignmentId: `${ADA}/primary`, generation: 1, state: "pending" as const, profileKey: '["yk-old"]' },
+    ];
+    const r = drift(adaPrimary, state({ tasks }), [timing(`${ADA}/primary`, 1, 1)]);
+    expect(kinds(r)).toEqual(["stale-pending"]);
+    expect(r.findings[0]).toMatchObject({ drift: true, ageDays: 1 });
+    expect(r.findings[0]?.message).toMatch(/older settings; superseded/);
+  });
+
   it("should report a failed task with the station's reason", () => {
     const tasks = [{ assignmentId: `${ADA}/primary`, generation: 1, state: "failed" as const }];
     const r = drift(adaPrimary, state({ tasks }), [timing(`${ADA}/primary`, 1, 1, "PIN_BLOCKED on the key")]);

@@ -5,15 +5,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { computeDrift, type DriftReport, readDriftState, taskTimings } from "../../../core/drift/index.js";
+import { desiredAssignments } from "../../../core/assignment.js";
+import { computeDrift, type DriftReport, readDriftState } from "../../../core/drift/index.js";
 import type { EntraClient } from "../../../core/entra/client.js";
+import { taskProfileOf } from "../../../core/plan/taskProfile.js";
 import { generateSigningKey } from "../../../core/signing/ed25519.js";
 import { loadSpecFiles, type Spec } from "../../../core/spec/index.js";
 import type { Task } from "../../../core/tasks/model.js";
 import { openTaskStore } from "../../../core/tasks/openTaskStore.js";
 import type { TaskStore } from "../../../core/tasks/store.js";
 import type { RunningEmulator } from "../../../emulator/index.js";
-import { taskFacts } from "../../../providers/fleetData.js";
 
 export const YK = "ee882879-721c-4913-9775-3dfcce97072a";
 export const FT = "833b721a-ff5f-4d00-bb2e-bdda3ec01e29";
@@ -65,22 +66,21 @@ export class DriftFleet {
     return { id: u.id.toLowerCase(), upn: u.userPrincipalName.toLowerCase() };
   }
 
+  /** Raises a task as the pipeline would, carrying the profile the plan derives for the slot. */
   async raise(p: Person, slot: string, generation = 1): Promise<Task> {
+    const spec = specOf(personYaml(p.upn, [slot]));
+    const [assignment] = desiredAssignments(spec, {
+      people: [{ id: p.id, userPrincipalName: p.upn, fido2Methods: [] }],
+      groups: [],
+    });
+    if (!assignment) throw new Error(`no assignment for ${p.upn}/${slot}`);
     const { task } = await this.store.raise(
       {
-        assignmentId: `${p.id}/${slot}`,
+        assignmentId: assignment.id,
         generation,
         person: { objectId: p.id, userPrincipalName: p.upn },
         slot,
-        profile: {
-          name: "yubikey-5",
-          allowedAaguids: [YK],
-          allowedModels: [],
-          pinLength: 8,
-          forceChangePin: true,
-          credProtect: 3,
-          displayName: `${slot} YK5`,
-        },
+        profile: taskProfileOf(assignment, spec.inventory),
       },
       this.signer,
     );
@@ -132,12 +132,12 @@ export class DriftFleet {
   async drift(spec: string, opts: { now?: Date } = {}): Promise<DriftReport> {
     const tasks = await this.store.list();
     const parsed = specOf(spec);
-    const { actual } = await readDriftState(this.entra, parsed, taskFacts(tasks));
+    const { actual, timings } = await readDriftState(this.entra, parsed, tasks);
     const now = opts.now ?? new Date();
     return computeDrift(parsed, actual, {
       today: now.toISOString().slice(0, 10),
       now,
-      timings: taskTimings(tasks),
+      timings,
     });
   }
 

@@ -1,0 +1,234 @@
+// `keyfleet drift` over a large synthetic tenant: the emulator runs in its own process (so the figures are
+// drift's own), everyone is a member of one group the spec gives a key, a share of them hold keys (attested,
+// synced, foreign, self-registered) with tasks done, pending and failed in a SQLite store. Reports Graph
+// requests per person, time and peak memory of the read + compute + render, with and without throttling.
+// Measures; never asserts.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { computeDrift, formatDriftMarkdown, readDriftState, renderDriftHtml } from "../core/drift/index.js";
+import { EntraClient, listGroupUsers, resolveEntraConfig } from "../core/entra/index.js";
+import { generateSigningKey } from "../core/signing/ed25519.js";
+import { loadSpecFiles } from "../core/spec/index.js";
+import { openTaskStore } from "../core/tasks/openTaskStore.js";
+import type { TaskStore } from "../core/tasks/store.js";
+import { EmulatorAdmin } from "../emulator/adminClient.js";
+import { measure, printTable } from "./table.js";
+
+const YK = "ee882879-721c-4913-9775-3dfcce97072a";
+const OTHER = "833b721a-ff5f-4d00-bb2e-bdda3ec01e29";
+const cli = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+
+// By object id: the emulator answers $filter on users only, and a large tenant's groups span many pages.
+const specYaml = (groupId: string) => `apiVersion: keyfleet.dev/v1
+kind: KeyProfile
+name: yubikey-5
+aaguids: [${YK}]
+---
+apiVersion: keyfleet.dev/v1
+kind: GroupAssignment
+name: all-staff
+group: { objectId: ${groupId} }
+profile: yubikey-5
+keys: 1
+`;
+
+interface Emulator {
+  url: string;
+  caCertPath: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  adminSecret: string;
+  child: ChildProcess;
+}
+
+export async function run(): Promise<void> {
+  const people = Number(process.env.KEYFLEET_BENCH_PEOPLE ?? 100_000);
+  const held = Math.min(2_000, Math.floor(people / 10));
+  const dir = mkdtempSync(join(tmpdir(), "keyfleet-drift-bench-"));
+  const started = await measure(() => startEmulatorProcess(people, dir));
+  const emu = started.result;
+  try {
+    const caCertPem = readFileSync(emu.caCertPath, "utf8");
+    const admin = new EmulatorAdmin({ url: emu.url, adminSecret: emu.adminSecret, caCertPem });
+    const config = resolveEntraConfig({
+      auth: "client-secret",
+      cloud: "custom",
+      authorityHost: emu.url,
+      graphUrl: emu.url,
+      graphScope: "https://graph.microsoft.com/.default",
+      tenantId: emu.tenantId,
+      clientId: emu.clientId,
+      clientSecret: emu.clientSecret,
+      caCertPem,
+      concurrency: process.env.KEYFLEET_GRAPH_CONCURRENCY ?? 4,
+    });
+    const store = await openTaskStore(`sqlite:${join(dir, "tasks.db")}`);
+    const probe = new EntraClient(config);
+    let allStaff = "";
+    for await (const page of probe.pages<{ id: string; displayName: string }>("/groups?$top=999")) {
+      allStaff = page.find((g) => g.displayName === "Synthetic All Staff")?.id.toLowerCase() ?? allStaff;
+    }
+    const seeded = await measure(() => seed(store, admin, probe, allStaff, held));
+    await probe.close();
+    const spec = loadSpecFiles([{ path: "fleet.yaml", text: specYaml(allStaff) }]);
+    if (!spec.ok) throw new Error(spec.issues.map((i) => i.message).join("; "));
+
+    const rows: (string | number)[][] = [];
+    for (const [label, throttle] of [
+      ["no throttling", null],
+      ["throttled (Graph-like budget)", { requestsPerWindow: 1_500, windowSeconds: 2 }],
+    ] as const) {
+      await admin.setThrottle(throttle);
+      const entra = new EntraClient(config);
+      let findings = 0;
+      let markdownChars = 0;
+      const m = await measure(async () => {
+        const tasks = await store.list();
+        const { actual, timings } = await readDriftState(entra, spec.spec, tasks);
+        const report = computeDrift(spec.spec, actual, {
+          today: new Date().toISOString().slice(0, 10),
+          timings,
+        });
+        findings = report.findings.length;
+        markdownChars = formatDriftMarkdown(report).length;
+        renderDriftHtml(report);
+        return actual.people.length;
+      });
+      await entra.close();
+      rows.push([
+        label,
+        m.result,
+        entra.stats.requests,
+        entra.stats.requests / Math.max(1, m.result),
+        entra.stats.throttled,
+        findings,
+        markdownChars,
+        m.ms / 1000,
+        m.peakRssMiB,
+        m.peakHeapMiB,
+      ]);
+    }
+    await admin.setThrottle({ requestsPerWindow: 130_000, windowSeconds: 10 });
+    await store.close();
+    printTable(
+      [
+        "run",
+        "people read",
+        "Graph requests",
+        "requests/person",
+        "items retried (429)",
+        "findings",
+        "markdown chars",
+        "seconds",
+        "peak RSS MiB",
+        "peak heap MiB",
+      ],
+      rows,
+    );
+    printTable(
+      ["set-up", "people", "keys held", "seconds"],
+      [
+        ["emulator start (own process)", people, "", started.ms / 1000],
+        ["seed passkeys and tasks", people, held, seeded.ms / 1000],
+      ],
+    );
+    process.stdout.write(
+      "Peaks are the drift process's own (the emulator runs in a child process); goals: ≤ 0.06 requests/person, ≤ 60 s, ≤ 1 GB.\n",
+    );
+  } finally {
+    emu.child.kill("SIGTERM");
+    await new Promise((resolve) => emu.child.once("exit", resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `keyfleet emulator --synthetic N --json` in a child process; resolves with its connection details. */
+function startEmulatorProcess(people: number, dir: string): Promise<Emulator> {
+  const child = spawn(
+    process.execPath,
+    [cli, "emulator", "--synthetic", String(people), "--json", "--data-dir", join(dir, "emulator")],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      const end = out.indexOf("\n}");
+      if (end >= 0) resolve({ ...(JSON.parse(out.slice(0, end + 2)) as Omit<Emulator, "child">), child });
+    });
+    child.once("exit", (code) => reject(new Error(`emulator exited with ${code} before it was ready`)));
+  });
+}
+
+/**
+ * Every tenth person (up to `held`) gets a key through a done task; among them some are synced, some not
+ * attested, some foreign; as many again have a pending task, a tenth as many a failed one, and a tenth as
+ * many a passkey they registered themselves.
+ */
+async function seed(
+  store: TaskStore,
+  admin: EmulatorAdmin,
+  entra: EntraClient,
+  groupId: string,
+  held: number,
+): Promise<void> {
+  const signer = generateSigningKey();
+  const users = await listGroupUsers(entra, groupId);
+  const profile = {
+    name: "yubikey-5",
+    allowedAaguids: [YK],
+    allowedModels: [],
+    pinLength: 8,
+    forceChangePin: true,
+    credProtect: 3 as const,
+    displayName: "group-all-staff-1 YK5",
+  };
+  const raise = (u: { id: string; userPrincipalName: string }) =>
+    store.raise(
+      {
+        assignmentId: `${u.id.toLowerCase()}/group-all-staff-1`,
+        generation: 1,
+        person: { objectId: u.id.toLowerCase(), userPrincipalName: u.userPrincipalName },
+        slot: "group-all-staff-1",
+        profile,
+      },
+      signer,
+    );
+  // Done first, then failed, then pending: a claim takes the oldest claimable task.
+  const failedFrom = held;
+  const pendingFrom = held + Math.floor(held / 10);
+  for (let i = 0; i < pendingFrom + held; i++) {
+    const u = users[i * 10 + 1];
+    if (!u) break;
+    const { task } = await raise(u);
+    if (i >= pendingFrom) continue;
+    const claimed = await store.claimNext({ stationId: "bench", leaseMs: 60_000 });
+    if (!claimed?.lease || claimed.id !== task.id) throw new Error("bench: claimed the wrong task");
+    if (i >= failedFrom) {
+      await store.fail(task.id, claimed.lease, { reason: "no key at hand", retryable: false });
+      continue;
+    }
+    const m = await admin.addSelfRegisteredPasskey(u.id, {
+      aaGuid: i % 50 === 0 ? OTHER : YK,
+      displayName: "group-all-staff-1 YK5",
+      passkeyType: i % 40 === 0 ? "synced" : "deviceBound",
+      attestationLevel: i % 30 === 0 ? "notAttested" : "attested",
+    });
+    const registering = await store.markRegistering(task.id, claimed.lease, { credentialId: m.id });
+    await store.complete(task.id, registering.lease ?? claimed.lease, {
+      kind: "registered",
+      methodId: m.id,
+      aaGuid: m.aaGuid,
+      credentialId: m.id,
+      registeredAt: new Date().toISOString(),
+    });
+  }
+  for (let i = 0; i < held / 10; i++) {
+    const u = users[i * 10 + 5];
+    if (u) await admin.addSelfRegisteredPasskey(u.id, { aaGuid: OTHER, displayName: "my own key" });
+  }
+}
