@@ -4,7 +4,7 @@
 //
 // Stations get a table SAS with read+update only (no add, no delete): they can claim and complete
 // tasks but cannot create them. See {@link stationTaskSas}.
-import { randomInt } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { generateTableSas, type NamedKeyCredential, odata, type TableClient } from "@azure/data-tables";
 import {
   type AzureLocation,
@@ -97,8 +97,23 @@ function shuffle<T>(xs: T[]): T[] {
   return xs;
 }
 
+/** How many tasks' last known (etag, doc) a store keeps, to write them again without reading first. */
+const KNOWN_LIMIT = 256;
+/** Candidates per listing: a few rows, so a claim moves little data (64 whole docs cost ~4x the time). */
+const CLAIM_PAGE = 8;
+
 class AzureTaskRows implements TaskRows {
+  /** What this process last wrote or read of a task, for compare-and-swap without a read (see mutate). */
+  private readonly known = new Map<string, { etag: string; task: Task }>();
+
   constructor(private readonly client: TableClient) {}
+
+  private remember(id: string, etag: string | undefined, task: Task): void {
+    this.known.delete(id);
+    if (!etag) return;
+    this.known.set(id, { etag, task });
+    if (this.known.size > KNOWN_LIMIT) this.known.delete(this.known.keys().next().value as string);
+  }
 
   private async read(id: string): Promise<TaskEntity | undefined> {
     try {
@@ -109,16 +124,24 @@ class AzureTaskRows implements TaskRows {
     }
   }
 
-  /** Conditional replace; true when our write is the one stored (including after an ambiguous retry). */
-  private async replace(entity: TaskEntity, etag: string): Promise<boolean> {
+  /**
+   * Conditional replace; true when our write is the one stored (including after an ambiguous retry).
+   * On success the new etag is remembered, so the same station's next change to the task (registering,
+   * done) is one conditional write: if anyone changed it meanwhile the etag no longer matches (412).
+   */
+  private async replace(entity: TaskEntity, etag: string, task: Task): Promise<boolean> {
     const { etag: _e, ...body } = entity;
     try {
-      await this.client.updateEntity(body, "Replace", { etag });
+      const res = await this.client.updateEntity(body, "Replace", { etag });
+      this.remember(entity.rowKey, res.etag, task);
       return true;
     } catch (e) {
+      this.known.delete(entity.rowKey);
       if (statusOf(e) !== 412) throw storeErrorFrom(e, `cannot update task ${entity.rowKey}`);
       const now = await this.read(entity.rowKey);
-      return now?.doc === entity.doc;
+      if (now?.doc !== entity.doc) return false;
+      this.remember(entity.rowKey, now.etag, task);
+      return true;
     }
   }
 
@@ -173,13 +196,27 @@ class AzureTaskRows implements TaskRows {
   }
 
   async mutate(id: string, fn: (t: Task) => Task): Promise<Task> {
+    // First against what we last wrote: a write conditional on that etag succeeds only if nobody has
+    // changed the task since, so it is as safe as reading first. Anything but a successful write — a
+    // refusal (fn threw), a no-op, a 412 — is decided again on a fresh read, never on the remembered copy.
+    const known = this.known.get(id);
+    if (known) {
+      let after: Task | undefined;
+      try {
+        after = fn(known.task);
+      } catch {
+        after = undefined;
+      }
+      if (after && after !== known.task && (await this.replace(toEntity(after), known.etag, after)))
+        return after;
+    }
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
       const entity = await this.read(id);
       if (!entity?.etag) throw new TaskStoreError("not-found", `no task ${id}`);
       const before = parse(entity);
       const after = fn(before);
       if (after === before) return before;
-      if (await this.replace(toEntity(after), entity.etag)) return after;
+      if (await this.replace(toEntity(after), entity.etag, after)) return after;
     }
     throw new TaskStoreError(
       "invalid-state",
@@ -187,33 +224,42 @@ class AzureTaskRows implements TaskRows {
     );
   }
 
+  /**
+   * Each claim starts listing at a random row key (task ids are uniform hex), wrapping round, and reads a
+   * few candidates at a time: racing stations start in different places, so they rarely want the same row,
+   * and a claim moves a handful of rows, not the whole eligible set. The claim itself is a write
+   * conditional on the etag listed: of two stations wanting one row, exactly one write succeeds (412 for
+   * the other), which keeps a claim exclusive whatever the order of listing.
+   */
   async claimOne(
     now: Date,
     accept: (t: Task, gateOpen: boolean) => Task | undefined,
   ): Promise<Task | undefined> {
-    const filter = odata`PartitionKey eq ${PARTITION} and eligibleAt le ${now.toISOString()}`;
+    const eligible = odata`PartitionKey eq ${PARTITION} and eligibleAt le ${now.toISOString()}`;
     for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
+      const start = randomBytes(16).toString("hex");
       let lost = 0;
       try {
-        // Page by page of candidates, each shuffled, so racing stations rarely pick the same row; a page
-        // with nothing acceptable (revocations still gated) moves on to the next.
-        const pages = this.client
-          .listEntities<TaskEntity>({ queryOptions: { filter } })
-          .byPage({ maxPageSize: 64 });
-        for await (const page of pages) {
-          for (const entity of shuffle([...page])) {
-            const t = parse(entity);
-            // Only revocations need the extra lookup; a gate only ever opens, so a stale "closed" merely
-            // leaves the revocation for a later claim.
-            const gateOpen = t.revoke
-              ? await this.isDone(t.revoke.afterAssignmentId, t.revoke.afterGeneration)
-              : false;
-            const claimed = accept(t, gateOpen);
-            if (!claimed || !entity.etag) continue;
-            if (await this.replace(toEntity(claimed), entity.etag)) return claimed;
-            lost++;
+        for (const range of [odata` and RowKey ge ${start}`, odata` and RowKey lt ${start}`]) {
+          const pages = this.client
+            .listEntities<TaskEntity>({ queryOptions: { filter: eligible + range } })
+            .byPage({ maxPageSize: CLAIM_PAGE });
+          for await (const page of pages) {
+            for (const entity of shuffle([...page])) {
+              const t = parse(entity);
+              // Only revocations need the extra lookup; a gate only ever opens, so a stale "closed" merely
+              // leaves the revocation for a later claim.
+              const gateOpen = t.revoke
+                ? await this.isDone(t.revoke.afterAssignmentId, t.revoke.afterGeneration)
+                : false;
+              const claimed = accept(t, gateOpen);
+              if (!claimed || !entity.etag) continue;
+              if (await this.replace(toEntity(claimed), entity.etag, claimed)) return claimed;
+              lost++;
+            }
+            // After losing a race the listing is stale: list afresh from another random place.
+            if (lost > 0) break;
           }
-          // After losing races the listing is stale: list afresh rather than read on.
           if (lost > 0) break;
         }
       } catch (e) {

@@ -82,7 +82,25 @@ export type TaskResult =
       attestationCertSha256?: string;
       registeredAt: string;
     }
-  | { kind: "revoked"; methodId: string; revokedAt: string };
+  | { kind: "revoked"; methodId: string; revokedAt: string }
+  | {
+      /** The pipeline took over a credential the person already held (an `adopt` slot): no station made it. */
+      kind: "adopted";
+      methodId: string;
+      aaGuid: string;
+      model?: string;
+      /** When Entra registered the credential. */
+      registeredAt: string;
+      adoptedAt: string;
+    };
+
+/** What an adoption records: the credential Entra lists for the person. */
+export interface AdoptionFacts {
+  methodId: string;
+  aaGuid: string;
+  model?: string;
+  registeredAt: string;
+}
 
 /** The fields the pipeline fixes when it raises a task, and signs. */
 export interface TaskSpec {

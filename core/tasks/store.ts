@@ -1,7 +1,7 @@
 // The TaskStore interface: the work queue between the pipeline and the stations, whatever the backend.
 import type { KeyObject } from "node:crypto";
 import type { SigningKey } from "../signing/ed25519.js";
-import type { RaiseInput, Task, TaskQuery, TaskResult } from "./model.js";
+import type { AdoptionFacts, RaiseInput, Task, TaskQuery, TaskResult } from "./model.js";
 import type { LeaseRef, RetryPolicy } from "./transitions.js";
 
 export type TaskStoreBackend = "sqlite" | "azure-table";
@@ -33,6 +33,12 @@ export interface TaskStore {
    * (assignmentId, generation) again returns the stored task with `created: false`.
    */
   raise(input: RaiseInput, signer: SigningKey): Promise<{ task: Task; created: boolean }>;
+  /**
+   * Records that the pipeline adopted an existing credential for an assignment's generation: a signed task,
+   * done at once with an `adopted` result, so every later plan counts the credential as managed. Idempotent
+   * per (assignmentId, generation) like raise.
+   */
+  adopt(input: RaiseInput, adoption: AdoptionFacts, signer: SigningKey): Promise<{ task: Task; created: boolean }>;
   get(id: string): Promise<Task | undefined>;
   /** Tasks matching the query, oldest first. */
   list(query?: TaskQuery): Promise<Task[]>;

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { SigningKey } from "../signing/ed25519.js";
 import { TaskStoreError } from "./errors.js";
-import type { RaiseInput, Task, TaskDecision, TaskQuery, TaskResult } from "./model.js";
+import type { AdoptionFacts, RaiseInput, Task, TaskDecision, TaskQuery, TaskResult } from "./model.js";
 import { assertNoSecretShape, buildTaskSpec } from "./raiseInput.js";
 import { signDecision, signResult } from "./stateSignatures.js";
 import type { CancelOptions, ClaimOptions, TaskStore, TaskStoreBackend, TaskStoreOptions } from "./store.js";
@@ -55,6 +55,28 @@ export class EngineTaskStore implements TaskStore {
       updatedAt: now.toISOString(),
       signature: signTask(spec, signer),
     };
+    return this.rows.insert(task);
+  }
+
+  async adopt(
+    input: RaiseInput,
+    adoption: AdoptionFacts,
+    signer: SigningKey,
+  ): Promise<{ task: Task; created: boolean }> {
+    const now = this.now();
+    const spec = buildTaskSpec(input, now);
+    const at = now.toISOString();
+    const task: Task = {
+      ...spec,
+      state: "done",
+      attempts: 0,
+      nextAttemptAt: at,
+      updatedAt: at,
+      result: { kind: "adopted", ...adoption, adoptedAt: at },
+      signature: signTask(spec, signer),
+    };
+    // The pipeline vouches for its own result as a station does for one it made.
+    task.resultSignature = signResult(task, "pipeline", task.result as TaskResult, signer);
     return this.rows.insert(task);
   }
 
