@@ -65,6 +65,14 @@ export interface VirtualAuthenticatorOptions {
   maxDiscoverableCredentials?: number;
   /** firmwareVersion reported by getInfo. */
   firmwareVersion?: number;
+  /**
+   * "2.0" makes a CTAP 2.0 key, as many keys in the field still are: getInfo lists FIDO_2_0 only, PIN
+   * protocol 1, no pinUvAuthToken, credential management, authenticatorConfig or credProtect, and no
+   * maxCredentialCountInList. Default "2.1".
+   */
+  ctapVersion?: "2.0" | "2.1";
+  /** maxMsgSize in getInfo, enforced on every CBOR request (default 2048). */
+  maxMsgSize?: number;
   /** Clock, for tests of the reset window and token lifetime. */
   now?: () => number;
 }
@@ -86,6 +94,8 @@ export class VirtualAuthenticator {
   readonly resetWindowMs: number;
   readonly maxDiscoverableCredentials: number;
   readonly firmwareVersion: number;
+  readonly ctapVersion: "2.0" | "2.1";
+  readonly maxMsgSize: number;
   private poweredUpAt: number;
   private createdCounter = 0;
 
@@ -103,6 +113,8 @@ export class VirtualAuthenticator {
     this.resetWindowMs = opts.resetWindowMs ?? 10_000;
     this.maxDiscoverableCredentials = opts.maxDiscoverableCredentials ?? 100;
     this.firmwareVersion = opts.firmwareVersion ?? 0x010000;
+    this.ctapVersion = opts.ctapVersion ?? "2.1";
+    this.maxMsgSize = opts.maxMsgSize ?? MAX_MESSAGE_SIZE;
     this.poweredUpAt = this.now();
   }
 
@@ -182,7 +194,7 @@ export class VirtualAuthenticator {
     try {
       const command = message[0];
       if (command === undefined) fail(Status.InvalidLength);
-      if (message.length > MAX_MESSAGE_SIZE) fail(Status.InvalidLength, "message exceeds maxMsgSize");
+      if (message.length > this.maxMsgSize) fail(Status.InvalidLength, "message exceeds maxMsgSize");
       let params: Params;
       if (message.length > 1) {
         let decoded: ReturnType<typeof decodeStrict>;
@@ -224,8 +236,10 @@ export class VirtualAuthenticator {
         return this.reset(ctx);
       case Command.CredentialManagement:
       case Command.CredentialManagementPreview:
+        if (this.ctapVersion === "2.0") return Promise.reject(new CtapStatusError(Status.InvalidCommand));
         return Promise.resolve(credentialManagement(this, params));
       case Command.Config:
+        if (this.ctapVersion === "2.0") return Promise.reject(new CtapStatusError(Status.InvalidCommand));
         return Promise.resolve(authenticatorConfig(this, params));
       case Command.Selection:
         return this.collectUserPresence(ctx).then(() => undefined);
@@ -271,7 +285,8 @@ export class VirtualAuthenticator {
 
   /** @internal The protocol a request names; unsupported numbers are CTAP1_ERR_INVALID_PARAMETER. */
   protocol(version: number): PinUvAuthProtocol {
-    if (version !== 1 && version !== 2) fail(Status.InvalidParameter, "unsupported pinUvAuthProtocol");
+    if (version !== 1 && (version !== 2 || this.ctapVersion === "2.0"))
+      fail(Status.InvalidParameter, "unsupported pinUvAuthProtocol");
     return pinProtocolFor(version);
   }
 
@@ -294,7 +309,7 @@ export class VirtualAuthenticator {
   }
 }
 
-/** maxMsgSize in getInfo: larger CBOR messages are refused with CTAP1_ERR_INVALID_LENGTH. */
+/** Default maxMsgSize in getInfo: larger CBOR messages are refused with CTAP1_ERR_INVALID_LENGTH. */
 export const MAX_MESSAGE_SIZE = 2048;
 
 export function sha256(data: Uint8Array | string): Uint8Array {

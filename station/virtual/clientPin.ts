@@ -56,6 +56,7 @@ export function clientPin(auth: VirtualAuthenticator, params: Params): Map<numbe
     case PinSubcommand.GetPinToken:
       return getPinToken(auth, params, false);
     case PinSubcommand.GetPinUvAuthTokenUsingPinWithPermissions:
+      if (auth.ctapVersion === "2.0") return fail(Status.InvalidSubcommand);
       return getPinToken(auth, params, true);
     case PinSubcommand.GetPinUvAuthTokenUsingUvWithPermissions:
     case PinSubcommand.GetUvRetries:

@@ -1,16 +1,18 @@
 // One registration ceremony against a key, from Entra's creationOptions to Graph's registration body
 // (graph-fido2.md §2.3, §3): PIN token with the mc permission, exclude-list pre-flight when the list is
-// longer than the key accepts, makeCredential, checks of the key's answer, and the body with
-// base64url everywhere and the key's attestation bytes carried unchanged.
+// longer or larger than the key accepts (maxCredentialCountInList, maxMsgSize), makeCredential, checks
+// of the key's answer, and the body with base64url everywhere and the key's attestation bytes unchanged.
 import { createHash } from "node:crypto";
+import type { CborValue } from "../cbor.js";
 import { ClientPin, Permission } from "../ctap2/clientPin.js";
-import type { Ctap2 } from "../ctap2/ctap2.js";
+import { type Ctap2, Ctap2Command, encodeCommand } from "../ctap2/ctap2.js";
 import { CtapError, CtapStatus } from "../ctap2/errors.js";
-import { getAssertion } from "../ctap2/getAssertion.js";
+import { encodeGetAssertion, type GetAssertionParams, getAssertion } from "../ctap2/getAssertion.js";
 import { type AuthenticatorInfo, getInfo } from "../ctap2/getInfo.js";
 import {
   attestationObject,
   type CredentialDescriptor,
+  encodeMakeCredential,
   type MakeCredentialResult,
   makeCredential,
 } from "../ctap2/makeCredential.js";
@@ -75,6 +77,45 @@ export interface RegistrationOutcome {
   plan: RegistrationPlan;
 }
 
+/** Bytes of a CTAP2 request for `params`, as Ctap2.send would measure it. */
+function requestBytes(cmd: number, params: ReadonlyMap<number, CborValue | undefined>): number {
+  return encodeCommand(cmd, params).length;
+}
+
+/**
+ * Splits `list` into runs the key accepts in one getAssertion: at most maxCredentialCountInList ids
+ * (when the key says) and at most maxMsgSize bytes of request. An id that cannot fit a request even alone
+ * cannot belong to this key, and is left out.
+ */
+export function lookupChunks(
+  ctap: Ctap2,
+  plan: RegistrationPlan,
+  info: AuthenticatorInfo,
+  list: CredentialDescriptor[],
+): CredentialDescriptor[][] {
+  const countLimit = info.maxCredentialCountInList ?? Number.POSITIVE_INFINITY;
+  const fits = (chunk: CredentialDescriptor[]): boolean =>
+    requestBytes(Ctap2Command.GET_ASSERTION, encodeGetAssertion(lookupParams(plan, chunk))) <=
+    ctap.maxMsgSize;
+  const chunks: CredentialDescriptor[][] = [];
+  let chunk: CredentialDescriptor[] = [];
+  for (const d of list) {
+    if (info.maxCredentialIdLength !== undefined && d.id.length > info.maxCredentialIdLength) continue;
+    if (chunk.length < countLimit && fits([...chunk, d])) {
+      chunk.push(d);
+      continue;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    chunk = fits([d]) ? [d] : [];
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+function lookupParams(plan: RegistrationPlan, allowList: CredentialDescriptor[]): GetAssertionParams {
+  return { rpId: plan.rp.id, clientDataHash: plan.clientDataHash, allowList, options: { up: false } };
+}
+
 /**
  * Finds which excluded ids live on this key with silent getAssertions (up=false), in chunks the key
  * accepts, so a long exclude list still stops a second registration of the same key.
@@ -85,19 +126,10 @@ async function preflightExcludes(
   info: AuthenticatorInfo,
   call?: CallOptions,
 ): Promise<CredentialDescriptor[]> {
-  const limit = info.maxCredentialCountInList ?? 1;
   const found: CredentialDescriptor[] = [];
-  for (let i = 0; i < plan.excludeList.length; i += limit) {
-    const chunk = plan.excludeList
-      .slice(i, i + limit)
-      .filter((d) => info.maxCredentialIdLength === undefined || d.id.length <= info.maxCredentialIdLength);
-    if (chunk.length === 0) continue;
+  for (const chunk of lookupChunks(ctap, plan, info, plan.excludeList)) {
     try {
-      const r = await getAssertion(
-        ctap,
-        { rpId: plan.rp.id, clientDataHash: plan.clientDataHash, allowList: chunk, options: { up: false } },
-        call,
-      );
+      const r = await getAssertion(ctap, lookupParams(plan, chunk), call);
       found.push({ id: r.credentialId ?? chunk[0]!.id, type: "public-key" });
     } catch (e) {
       if (CtapError.isInstance(e) && e.status === CtapStatus.NO_CREDENTIALS) continue;
@@ -107,6 +139,23 @@ async function preflightExcludes(
   return found;
 }
 
+/**
+ * Whether makeCredential can carry the whole exclude list: within the key's list length and, with a
+ * pinUvAuthParam of the protocol's size in place, within its maxMsgSize.
+ */
+function excludeListFits(
+  ctap: Ctap2,
+  plan: RegistrationPlan,
+  info: AuthenticatorInfo,
+  macLength: number,
+): boolean {
+  const limit = info.maxCredentialCountInList;
+  if (limit !== undefined && plan.excludeList.length > limit) return false;
+  const auth = { pinUvAuthParam: new Uint8Array(macLength), pinUvAuthProtocol: 1 };
+  const params = makeCredentialParams(plan, info, auth, plan.excludeList);
+  return requestBytes(Ctap2Command.MAKE_CREDENTIAL, encodeMakeCredential(params)) <= ctap.maxMsgSize;
+}
+
 export async function registerCredential(opts: RegisterOpts): Promise<RegistrationOutcome> {
   const { ctap, call } = opts;
   const plan = planRegistration(opts.creationOptions);
@@ -114,12 +163,12 @@ export async function registerCredential(opts: RegisterOpts): Promise<Registrati
   if (info.options.clientPin !== true) {
     throw new WebAuthnError("pin-required", "the key has no PIN set; set one before registering");
   }
-  const limit = info.maxCredentialCountInList;
-  const excludeList =
-    limit !== undefined && plan.excludeList.length > limit
-      ? await preflightExcludes(ctap, plan, info, call)
-      : plan.excludeList;
-  const token = await new ClientPin(ctap, info).getToken(
+  const pins = new ClientPin(ctap, info);
+  const macLength = pins.protocol.version === 2 ? 32 : 16;
+  const excludeList = excludeListFits(ctap, plan, info, macLength)
+    ? plan.excludeList
+    : await preflightExcludes(ctap, plan, info, call);
+  const token = await pins.getToken(
     opts.pin,
     { permissions: Permission.MAKE_CREDENTIAL, rpId: plan.rp.id },
     call,
