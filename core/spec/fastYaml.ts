@@ -2,7 +2,7 @@
 // maps and lists, one-line flow maps and lists, plain and quoted one-line scalars, comments, `---`).
 // It gives the same values as the yaml library and the offsets yaml's nodes carry, at a fraction of
 // the cost. Anything outside the subset (anchors, tags, block scalars, multi-line flow or scalars,
-// odd keys, duplicates, tabs, CR) makes it give up, and the file goes to the yaml library, which also
+// odd keys, duplicates, tabs, a CR outside CRLF) makes it give up, and the file goes to the yaml library, which also
 // explains every syntax error: this parser never reports one.
 
 /** Where a map and its entries were written: key offset and the value's position, by key. */
@@ -57,9 +57,11 @@ interface Line {
  * (nothing between markers but comments) are left out, as the loader skips them.
  */
 export function parseFast(text: string): FastDocument[] | undefined {
-  // Tabs, CR, the BOM and control characters all have rules the yaml library applies; leave them to it.
+  // Tabs, a lone CR, the BOM and control characters all have rules the yaml library applies; leave them to it.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the point
-  if (/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\ufeff\u2028\u2029]/.test(text)) return undefined;
+  if (/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\ufeff\u2028\u2029]|\r(?!\n)/.test(text)) {
+    return undefined;
+  }
   try {
     return new FastParser(text).documents();
   } catch (e) {
@@ -99,8 +101,10 @@ class FastParser {
     this.lines.push(current);
     let pos = 0;
     while (pos <= text.length) {
-      let end = text.indexOf("\n", pos);
-      if (end === -1) end = text.length;
+      let next = text.indexOf("\n", pos);
+      if (next === -1) next = text.length;
+      // CRLF: the CR belongs to the line break, as yaml counts it.
+      const end = next > pos && text.charCodeAt(next - 1) === 13 ? next - 1 : next;
       let start = pos;
       while (start < end && text.charCodeAt(start) === 32) start++;
       if (start < end && text.charCodeAt(start) !== 35 /* # */) {
@@ -115,7 +119,7 @@ class FastParser {
           current.push({ start, end, indent });
         }
       }
-      pos = end + 1;
+      pos = next + 1;
     }
   }
 
@@ -216,7 +220,8 @@ class FastParser {
     } else {
       // A block plain scalar runs to the end of the line or a comment.
       let stop = p;
-      while (stop < end && !(this.text.charCodeAt(stop) === 35 && this.text.charCodeAt(stop - 1) === 32)) stop++;
+      while (stop < end && !(this.text.charCodeAt(stop) === 35 && this.text.charCodeAt(stop - 1) === 32))
+        stop++;
       let last = stop;
       while (last > p && this.text.charCodeAt(last - 1) === 32) last--;
       const raw = this.text.slice(p, last);

@@ -109,7 +109,8 @@ function randomYaml(seed: number): string {
     if (rnd(8) > 0) block(0, 0);
   }
   if (rnd(6) === 0) lines.push("---");
-  return `${lines.join("\n")}${rnd(4) ? "\n" : ""}`;
+  const eol = rnd(5) === 0 ? "\r\n" : "\n";
+  return `${lines.join(eol)}${rnd(4) ? eol : ""}`;
 }
 
 /** Every path to a value in a JS value, maps and lists alike. */
@@ -162,6 +163,12 @@ describe("fast spec parser", () => {
     for (const f of people) expect(compareWithYaml(f.text), f.path).toBe(true);
   });
 
+  it("should read CRLF files as yaml does", () => {
+    for (const f of exampleFiles().filter((f) => f.path.includes("people/"))) {
+      expect(compareWithYaml(f.text.replace(/\n/g, "\r\n")), f.path).toBe(true);
+    }
+  });
+
   it("should leave to yaml what it does not handle exactly", () => {
     for (const text of [
       "a: &x 1\nb: *x\n",
@@ -171,7 +178,7 @@ describe("fast spec parser", () => {
       "a: plain\n  continued\n",
       "a: 1\na: 2\n",
       "a:\tb\n",
-      "a: 1\r\n",
+      "a: 1\rb: 2\n",
       '"quoted key": 1\n',
       "? complex\n: key\n",
       "a: 1\n...\n",
