@@ -163,7 +163,9 @@ function sortedBySource<T>(items: readonly T[], ref: (t: T) => SourceRef): T[] {
 function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
+    // No Object.values: at 100,000 people the arrays it allocates cost more than the freezing.
+    if (Array.isArray(value)) for (const v of value) deepFreeze(v);
+    else for (const k in value) deepFreeze((value as Record<string, unknown>)[k]);
   }
   return value;
 }

@@ -220,8 +220,10 @@ describe("bytes and characters", () => {
     rmSync(join(dir, "raw16.yaml"));
   });
 
-  it("should refuse a NUL byte in a file given as text", () => {
+  it("should refuse a NUL byte, and text someone else decoded with replacement characters", () => {
     problem(load({ path: "a.yaml", text: `${H}kind: Person\u0000\n` }), "a.yaml:2:13", "NUL character");
+    const decoded = `${H}kind: Person\nuserPrincipalName: ada@corp.example\ndisplayName: Ad\ufffdle\nkeys: 1\nprofile: yk\n`;
+    problem(load({ path: "a.yaml", text: decoded }), "a.yaml:4:16", "a replacement character (U+FFFD");
   });
 
   it("should refuse an unknown tag such as !vault", () => {
