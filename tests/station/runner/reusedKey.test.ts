@@ -2,7 +2,6 @@
 // is reset only after the operator agrees, with the replug a key needs once its reset window has passed;
 // declined, nothing is claimed. A key of another model, and a virtual key against a "real" Entra, are refused.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClientPin } from "../../../station/ctap2/clientPin.js";
 import { Ctap2 } from "../../../station/ctap2/ctap2.js";
 import { getInfo } from "../../../station/ctap2/getInfo.js";
 import { CtapHidDevice } from "../../../station/ctaphid/hidDevice.js";

@@ -2,7 +2,8 @@
 // operator Mira by device code), a task store (SQLite file or Azurite) with the pipeline's signed tasks,
 // the audited station store with its signed records, virtual keys, and sealed PIN delivery to an age
 // identity the test holds — plus the end-of-test checks: records verify, no PIN on disk.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Decrypter, generateIdentity, identityToRecipient } from "age-encryption";
@@ -29,6 +30,16 @@ import { type AzuriteTable, startAzuriteTable } from "../../support/azurite.js";
 
 export const OPERATOR = "mira.kovac@northwindforge.example";
 export const VIRTUAL_AAGUID = formatAaguid(Buffer.from(DEFAULT_AAGUID, "hex"));
+
+/** Walks a folder and prints (JSON) the files holding any of the hex needles read from stdin. */
+const SCAN_SCRIPT = `
+const fs = require("node:fs"), path = require("node:path");
+const needles = JSON.parse(fs.readFileSync(0, "utf8")).map((h) => Buffer.from(h, "hex"));
+const hits = [];
+const walk = (d) => { for (const n of fs.readdirSync(d)) { const p = path.join(d, n); const st = fs.statSync(p);
+  if (st.isDirectory()) walk(p); else if (st.isFile()) { const b = fs.readFileSync(p); if (needles.some((x) => b.includes(x))) hits.push(p); } } };
+walk(process.argv[1]);
+process.stdout.write(JSON.stringify(hits));`;
 
 export interface Person {
   objectId: string;
@@ -230,22 +241,15 @@ export async function startWorld(
           Buffer.from(Buffer.from(s).toString("base64")),
           Buffer.from(Buffer.from(s).toString("base64url")),
           Buffer.from(Buffer.from(s).toString("hex")),
-        ];
+        ].map((b) => b.toString("hex"));
       });
-      const hits: string[] = [];
-      const walk = (d: string) => {
-        for (const name of readdirSync(d)) {
-          const p = join(d, name);
-          const st = statSync(p);
-          if (st.isDirectory()) walk(p);
-          else if (st.isFile()) {
-            const bytes = readFileSync(p);
-            if (needles.some((n) => bytes.includes(n))) hits.push(p);
-          }
-        }
-      };
-      walk(dir);
-      return hits;
+      // In another process: closing a descriptor of the SQLite file here would drop this process's SQLite
+      // locks (POSIX fcntl semantics), and a station process would then think it alone has the store open.
+      const out = execFileSync(process.execPath, ["-e", SCAN_SCRIPT, dir], {
+        input: JSON.stringify(needles),
+        encoding: "utf8",
+      });
+      return JSON.parse(out) as string[];
     },
     async close() {
       for (const c of closers.reverse()) await c().catch(() => {});
