@@ -13,6 +13,8 @@ interface VirtualKeyFlags {
   presenceTimeout: string;
   resetWindow: string;
   rootOut?: string;
+  ctap?: string;
+  maxMsgSize?: string;
   json?: boolean;
 }
 
@@ -28,6 +30,12 @@ export function registerVirtualKey(program: Command): void {
     .option("--presence-timeout <ms>", "how long 'timeout' keeps the client waiting", "30000")
     .option("--reset-window <ms>", "how long after start (or a replug) a reset is accepted", "10000")
     .option("--root-out <file>", "write the attestation root certificate (PEM) here")
+    .option(
+      "--ctap <version>",
+      "2.1, or 2.0 for a CTAP 2.0 key (protocol 1, getPinToken, 2.0 getInfo)",
+      "2.1",
+    )
+    .option("--max-msg-size <bytes>", "maxMsgSize to advertise and enforce (default 2048)")
     .option("--json", "print the listening details as JSON")
     .addHelpText(
       "after",
@@ -47,6 +55,16 @@ async function runVirtualKey(flags: VirtualKeyFlags): Promise<ExitCode> {
   const presence = parsePresence(flags.presence);
   const timeoutMs = parseMs(flags.presenceTimeout, "--presence-timeout");
   const resetWindowMs = parseMs(flags.resetWindow, "--reset-window");
+  if (flags.ctap !== "2.0" && flags.ctap !== "2.1")
+    throw new UsageError(`--ctap is 2.0 or 2.1, not '${flags.ctap}'`);
+  const ctapVersion: "2.0" | "2.1" = flags.ctap;
+  let maxMsgSize: number | undefined;
+  if (flags.maxMsgSize !== undefined) {
+    maxMsgSize = Number(flags.maxMsgSize);
+    // CTAP2's default is 1024; CTAPHID carries at most 7609 bytes.
+    if (!/^\d+$/.test(flags.maxMsgSize) || maxMsgSize < 1024 || maxMsgSize > 7609)
+      throw new UsageError("--max-msg-size must be 1024 to 7609 bytes");
+  }
 
   const { writeFileSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
@@ -69,6 +87,8 @@ async function runVirtualKey(flags: VirtualKeyFlags): Promise<ExitCode> {
     ...(flags.model ? { model: flags.model } : {}),
     presence: { mode: presence, timeoutMs },
     resetWindowMs,
+    ctapVersion,
+    ...(maxMsgSize !== undefined ? { maxMsgSize } : {}),
   }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "EADDRINUSE") throw new UsageError(`${flags.udp} is already in use`);
     throw err;

@@ -132,3 +132,40 @@ describe("keyfleet key", () => {
     expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
   });
 });
+
+describe("keyfleet virtual-key --ctap 2.0", () => {
+  it("should serve a CTAP 2.0 key with the given maxMsgSize, as key info reports it", async () => {
+    const child = spawn(
+      process.execPath,
+      [cliPath, "virtual-key", "--udp", "127.0.0.1:0", "--ctap", "2.0", "--max-msg-size", "1200", "--json"],
+      { cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"] },
+    );
+    try {
+      const details = await new Promise<{ device: string }>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          try {
+            resolve(JSON.parse(out) as { device: string });
+          } catch {
+            // Not the whole JSON object yet.
+          }
+        });
+        child.on("exit", (code) => reject(new Error(`virtual-key exited with ${code}`)));
+      });
+      const r = await runCli(["key", "info", "--device", details.device, "--local-port", "0", "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        versions: ["U2F_V2", "FIDO_2_0"],
+        ctap21: false,
+        pinProtocols: [1],
+        maxMsgSize: 1200,
+      });
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const bad = await runCli(["virtual-key", "--udp", "127.0.0.1:0", "--ctap", "2.2"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--ctap is 2.0 or 2.1");
+  });
+});
