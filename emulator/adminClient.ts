@@ -86,6 +86,8 @@ export interface EmulatorStateSummary {
   clockOffsetMs: number;
   /** Bumped by every rename, enable/disable, delete and membership change. */
   directoryRevision: number;
+  /** This process's fault rules, each with how often it fired. */
+  faults: { seed: number; rules: (FaultRule & { fired: number })[] };
 }
 
 /** The admin routes as functions. */

@@ -35,7 +35,8 @@ export {
 } from "./adminClient.js";
 export type { SelfRegisteredPasskey } from "./adminDirectoryRoutes.js";
 export { adminHeader } from "./adminRoutes.js";
-export type { FaultKind, FaultRule } from "./faults.js";
+export { globToRoute, parseFaultSpec, readFaultFile } from "./faultSpec.js";
+export { type FaultKind, type FaultRule, FaultRuleError } from "./faults.js";
 export type { Fido2Policy, KeyRestrictions, PasskeyProfile } from "./policyModel.js";
 export type { LoggedRequest } from "./requestLog.js";
 export { DirectoryRole } from "./roles.js";
@@ -63,7 +64,10 @@ export interface EmulatorOptions {
   /** Adds N deterministic synthetic users (and groups of 100). */
   synthetic?: number;
   faults?: FaultRule[];
+  /** Seeds the synthetic users (and the faults, unless faultSeed is given). */
   seed?: number;
+  /** Seeds the fault generator alone, so the same faults can be replayed over the same synthetic tenant. */
+  faultSeed?: number;
 }
 
 export interface RunningEmulator {
@@ -141,7 +145,7 @@ async function start(
     store,
     identity,
     models: modelTable(seed.models),
-    faults: new FaultInjector(opts.faults ?? [], opts.seed ?? 1),
+    faults: new FaultInjector(opts.faults ?? [], opts.faultSeed ?? opts.seed ?? 1),
     throttle: new Throttle(seed.throttle ?? defaultThrottle),
     deviceCodes: new DeviceCodes(),
     log: new RequestLog(),

@@ -1,6 +1,13 @@
 // `keyfleet emulator`: runs the local Entra ID + Microsoft Graph emulator until SIGINT/SIGTERM, after
-// printing what a client needs (base URL, CA path, tenant id, the default app's client id and secret).
+// printing what a client needs (base URL, CA path, tenant id, the default app's client id and secret) and the
+// exact `pulumi config set keyfleet:…` lines that point a stack at it; optionally writes those settings into
+// a stack config file (keeping everything else in it, `encryptionsalt` and secrets included), and starts
+// with fault rules (`--fault`, `--faults FILE`, `--seed`).
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import { isMap, parseDocument } from "yaml";
+import { ENTRA_SETTINGS, type EntraSettings } from "../../core/entra/config.js";
 import { action, ExitCode, printJson, UsageError } from "../exit.js";
 
 interface EmulatorFlags {
@@ -9,6 +16,10 @@ interface EmulatorFlags {
   state?: string;
   dataDir: string;
   synthetic?: string;
+  fault: string[];
+  faults?: string;
+  seed?: string;
+  pulumiConfig?: string;
   json?: boolean;
 }
 
@@ -18,6 +29,69 @@ function whole(name: string, text: string | undefined, min: number, max: number)
   if (!Number.isInteger(n) || n < min || n > max)
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** What the emulator tells a client, and the Entra settings that say it (names from core/entra's table). */
+interface Connection {
+  url: string;
+  caCertPath: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+function stackSettings(c: Connection): { key: string; value: string; secret: boolean }[] {
+  const values: Partial<Record<keyof EntraSettings, string>> = {
+    auth: "client-secret",
+    cloud: "custom",
+    authorityHost: c.url,
+    graphUrl: c.url,
+    graphScope: "https://graph.microsoft.com/.default",
+    caCertPath: resolve(c.caCertPath),
+    tenantId: c.tenantId,
+    clientId: c.clientId,
+    clientSecret: c.clientSecret,
+  };
+  return ENTRA_SETTINGS.filter((doc) => values[doc.setting] !== undefined).map((doc) => ({
+    key: doc.pulumi,
+    value: values[doc.setting] as string,
+    secret: doc.secret,
+  }));
+}
+
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+export function pulumiConfigLines(c: Connection): string[] {
+  return stackSettings(c).map(
+    (s) => `pulumi config set ${s.secret ? "--secret " : ""}${s.key} ${shellWord(s.value)}`,
+  );
+}
+
+/**
+ * Sets the emulator's non-secret settings in a Pulumi stack file, creating it if needed and keeping every
+ * other key, comment, `encryptionsalt` and encrypted secret as it was; the client secret is left to
+ * `pulumi config set --secret`, which encrypts it with the stack's key. Returns the secret lines still to run.
+ */
+export function writePulumiConfig(file: string, c: Connection): string[] {
+  const doc = parseDocument(existsSync(file) ? readFileSync(file, "utf8") : "");
+  if (doc.errors.length > 0)
+    throw new UsageError(`${file}: not valid YAML (${doc.errors[0]?.message ?? ""})`);
+  if (doc.contents !== null && !isMap(doc.contents))
+    throw new UsageError(`${file}: a stack config file is a YAML mapping`);
+  const config = doc.get("config", true);
+  if (config !== undefined && config !== null && !isMap(config))
+    throw new UsageError(`${file}: 'config' is not a mapping`);
+  const secrets: string[] = [];
+  for (const s of stackSettings(c)) {
+    if (s.secret) secrets.push(`pulumi config set --secret ${s.key} ${shellWord(s.value)}`);
+    else doc.setIn(["config", s.key], s.value);
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, doc.toString());
+  renameSync(tmp, file);
+  return secrets;
 }
 
 export function registerEmulator(program: Command): void {
@@ -36,12 +110,42 @@ export function registerEmulator(program: Command): void {
       ".keyfleet/emulator",
     )
     .option("--synthetic <n>", "add N deterministic synthetic users (and groups of 100)")
+    .option(
+      "--fault <rule>",
+      'inject a fault (repeatable): "<METHOD|*> <path-glob> <429|503|drop|latency=MS> [rate 0..1] [times=N] [retryAfter=S]", e.g. "POST /*/oauth2/v2.0/token drop 1 times=1"',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      "--faults <file>",
+      'fault rules as JSON: {"rules": [...], "seed": N} (the PUT /_emulator/faults body)',
+    )
+    .option("--seed <n>", "seed of the fault generator: the same seed and requests give the same faults")
+    .option(
+      "--pulumi-config <file>",
+      "write the emulator's settings into this Pulumi stack config file (keeps encryptionsalt and every other key)",
+    )
     .option("--json", "print the connection details as JSON")
     .action(
       action(async (flags: EmulatorFlags) => {
         const port = whole("port", flags.port, 0, 65535);
         const synthetic = whole("synthetic", flags.synthetic, 0, 1_000_000);
-        const { startEmulator, TenantSeedError } = await import("../../emulator/index.js");
+        const faultSeed = whole("seed", flags.seed, 0, 2 ** 32 - 1);
+        const { startEmulator, TenantSeedError, FaultRuleError, parseFaultSpec, readFaultFile } =
+          await import("../../emulator/index.js");
+        let faults: ReturnType<typeof parseFaultSpec>[] = [];
+        let fileSeed: number | undefined;
+        try {
+          if (flags.faults) {
+            const file = readFaultFile(flags.faults);
+            faults = file.rules;
+            fileSeed = file.seed;
+          }
+          faults = [...faults, ...flags.fault.map(parseFaultSpec)];
+        } catch (err) {
+          if (FaultRuleError.isInstance(err)) throw new UsageError(err.message);
+          throw err;
+        }
         let emu: Awaited<ReturnType<typeof startEmulator>>;
         try {
           emu = await startEmulator({
@@ -49,6 +153,8 @@ export function registerEmulator(program: Command): void {
             ...(flags.tenant ? { tenant: flags.tenant } : {}),
             ...(flags.state ? { stateFile: flags.state } : {}),
             ...(synthetic ? { synthetic } : {}),
+            ...(faults.length > 0 ? { faults } : {}),
+            ...((faultSeed ?? fileSeed) !== undefined ? { faultSeed: faultSeed ?? fileSeed } : {}),
             dataDir: flags.dataDir,
           });
         } catch (err) {
@@ -57,15 +163,31 @@ export function registerEmulator(program: Command): void {
         }
         const details = {
           url: emu.url,
-          caCertPath: emu.caCertPath,
+          caCertPath: resolve(emu.caCertPath),
           tenantId: emu.tenantId,
           clientId: emu.clientId,
           // A local emulator's own generated secret: printing it is the point of this command.
           clientSecret: emu.clientSecret,
           adminSecret: emu.adminSecret,
         };
-        if (flags.json) printJson(details);
-        else {
+        let secretLines: string[] = [];
+        try {
+          if (flags.pulumiConfig) secretLines = writePulumiConfig(flags.pulumiConfig, details);
+        } catch (err) {
+          await emu.stop();
+          throw err;
+        }
+        const lines = pulumiConfigLines(details);
+        if (flags.json) {
+          printJson({
+            ...details,
+            pulumiConfig: lines,
+            ...(flags.pulumiConfig
+              ? { pulumiConfigFile: resolve(flags.pulumiConfig), stillToRun: secretLines }
+              : {}),
+            faults,
+          });
+        } else {
           process.stdout.write(
             [
               "Keyfleet Entra emulator running",
@@ -75,6 +197,23 @@ export function registerEmulator(program: Command): void {
               `  client id:       ${details.clientId}`,
               `  client secret:   ${details.clientSecret}`,
               `  admin secret:    ${details.adminSecret}   (header x-emulator-admin-secret on /_emulator/*)`,
+              ...(faults.length > 0
+                ? [`  faults:          ${faults.length} rule(s), see GET /_emulator/faults`]
+                : []),
+              "",
+              ...(flags.pulumiConfig
+                ? [
+                    `Stack settings written to ${resolve(flags.pulumiConfig)}; set the secret with:`,
+                    ...secretLines.map((l) => `  ${l}`),
+                  ]
+                : [
+                    "Point a Pulumi stack at it (in the project folder, after `pulumi stack select`):",
+                    ...lines.map((l) => `  ${l}`),
+                  ]),
+              ...(port === 0
+                ? ["  (the port changes on every start: use --port N for settings that last)"]
+                : []),
+              "",
               "Press Ctrl+C to stop.",
               "",
             ].join("\n"),
