@@ -125,7 +125,28 @@ function loadFile(file: SpecFile, fast: boolean): FileResult {
     issues.push(source.issue(bad.index, `${describeChar(bad[0])} is not allowed in YAML: remove it`));
     return result(emptyDraft(), 1);
   }
+  const deep = tooDeep(text);
+  if (deep !== undefined) {
+    issues.push(source.issue(deep, `nests deeper than ${MAX_DEPTH} levels: spec documents never need to`));
+    return result(emptyDraft(), 1);
+  }
+  try {
+    return readDocuments(text, source, fast, issues, result);
+  } catch (e) {
+    // A parser's recursion is the last guard against nesting the scan above misjudged.
+    if (!(e instanceof RangeError)) throw e;
+    issues.push(source.issue(0, `could not be read: ${e.message}`));
+    return result(emptyDraft(), 1);
+  }
+}
 
+function readDocuments(
+  text: string,
+  source: SourceText,
+  fast: boolean,
+  issues: SpecIssue[],
+  result: (draft: SpecDraft, documents: number) => FileResult,
+): FileResult {
   const docs = fast ? parseFast(text) : undefined;
   if (docs) {
     const draft = emptyDraft();
@@ -178,6 +199,54 @@ function loadFile(file: SpecFile, fast: boolean): FileResult {
     else if (issues.length > before) noteBrokenDocument(value, draft);
   }
   return result(draft, documents);
+}
+
+/** Nesting the loader reads; the yaml library and the checks recurse once per level. */
+const MAX_DEPTH = 64;
+
+/**
+ * The offset of the first line nesting deeper than MAX_DEPTH (indentation levels, `- ` items opened
+ * on one line, and flow brackets), or undefined. Quotes and comments are skipped roughly: a legitimate
+ * spec is nowhere near the limit, so an approximation only ever errs on hostile input.
+ */
+function tooDeep(text: string): number | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    let end = text.indexOf("\n", pos);
+    if (end === -1) end = text.length;
+    let i = pos;
+    while (i < end && text.charCodeAt(i) === 32) i++;
+    if (i < end && text[i] !== "#") {
+      const indent = i - pos;
+      if (flow === 0) {
+        while (indents.length > 0 && (indents[indents.length - 1] as number) > indent) indents.pop();
+        if (indents.length === 0 || (indents[indents.length - 1] as number) < indent) indents.push(indent);
+      }
+      let dashes = 0;
+      while (i + 1 < end && text[i] === "-" && text[i + 1] === " ") {
+        dashes++;
+        i += 2;
+        while (i < end && text.charCodeAt(i) === 32) i++;
+      }
+      let quote = "";
+      for (; i < end; i++) {
+        const c = text[i];
+        if (quote) {
+          if (c === quote) quote = "";
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === "#" && text[i - 1] === " ") break;
+        else if (c === "[" || c === "{") {
+          flow++;
+          if (indents.length + dashes + flow > MAX_DEPTH) return i;
+        } else if ((c === "]" || c === "}") && flow > 0) flow--;
+      }
+      if (indents.length + dashes + flow > MAX_DEPTH) return pos + indent;
+    }
+    pos = end + 1;
+  }
+  return undefined;
 }
 
 /** A document with nothing in it but comments (after `---`, before `...`): skipped, like an empty file. */

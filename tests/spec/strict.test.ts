@@ -270,6 +270,22 @@ describe("bytes and characters", () => {
   });
 });
 
+describe("nesting", () => {
+  it("should refuse flow, list and block nesting a parser would recurse on without end", () => {
+    const flow = `${H}kind: Policy\nchallenge: ${"[".repeat(5000)}${"]".repeat(5000)}\n`;
+    problem(load({ path: "flow.yaml", text: flow }), "flow.yaml:3:75", "nests deeper than 64 levels");
+    const dashes = `${H}kind: Policy\nx:\n  ${"- ".repeat(5000)}1\n`;
+    problem(load({ path: "dash.yaml", text: dashes }), "dash.yaml:4:3", "nests deeper than 64 levels");
+    const block = `${H}kind: Policy\nx:\n${Array.from({ length: 5000 }, (_, i) => `${" ".repeat(i + 1)}k${i}:`).join("\n")} 1\n`;
+    problem(load({ path: "block.yaml", text: block }), "block.yaml:67:65", "nests deeper than 64 levels");
+  });
+
+  it("should read the nesting real specs use", () => {
+    const ok = `${H}kind: Person\nuserPrincipalName: ada@corp.example\nslots:\n  primary:\n    profile: yk\n    adopt: { aaguids: [${YK}] }\n`;
+    expect(load({ path: "a.yaml", text: ok }).ok).toBe(true);
+  });
+});
+
 describe("messages that name the real mistake", () => {
   it("should report one bad profile field once, not a cascade of unknown profiles", () => {
     const people = Array.from(
