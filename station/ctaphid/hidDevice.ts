@@ -275,6 +275,7 @@ export class CtapHidDevice implements CtapDevice {
       await this.write(cancel!, grace);
       for (;;) {
         const p = await this.readPacket(grace);
+        if (p.cid !== this.info.cid) continue;
         if (p.kind === "init" && p.cmd !== CtapHidCommand.KEEPALIVE) {
           const rest = new Reassembly(p);
           while (!rest.complete) {
