@@ -20,7 +20,7 @@ const escapeHtml = (s: string): string =>
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:40em;margin:3em auto;color:#111}
 h1{font-size:1.4em}dl{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em}dt{font-weight:600}
 .pin{font:700 2.2em/1.2 ui-monospace,monospace;letter-spacing:.25em;border:2px solid #111;padding:.4em .6em;
-display:inline-block;margin:.4em 0}ol li{margin:.3em 0}footer{margin-top:2em;font-size:.85em;color:#444}`;
+display:inline-block;margin:.4em 0;word-break:break-all;max-width:90%}ol li{margin:.3em 0}footer{margin-top:2em;font-size:.85em;color:#444}`;
 
 /** The page as bytes, the PIN spliced in without ever becoming a string. Zero the result after use. */
 export function envelopeHtml(h: PinHandover): Buffer {
