@@ -86,16 +86,23 @@ export async function run(): Promise<void> {
       const entra = new EntraClient(config);
       let findings = 0;
       let markdownChars = 0;
+      const phases = { read: 0, compute: 0, render: 0 };
       const m = await measure(async () => {
+        let t = performance.now();
         const tasks = await store.list();
         const { actual, timings } = await readDriftState(entra, spec.spec, tasks);
+        phases.read = performance.now() - t;
+        t = performance.now();
         const report = computeDrift(spec.spec, actual, {
           today: new Date().toISOString().slice(0, 10),
           timings,
         });
+        phases.compute = performance.now() - t;
+        t = performance.now();
         findings = report.findings.length;
         markdownChars = formatDriftMarkdown(report).length;
         renderDriftHtml(report);
+        phases.render = performance.now() - t;
         return actual.people.length;
       });
       await entra.close();
@@ -108,6 +115,9 @@ export async function run(): Promise<void> {
         findings,
         markdownChars,
         m.ms / 1000,
+        phases.read / 1000,
+        phases.compute / 1000,
+        phases.render / 1000,
         m.peakRssMiB,
         m.peakHeapMiB,
       ]);
@@ -124,6 +134,9 @@ export async function run(): Promise<void> {
         "findings",
         "markdown chars",
         "seconds",
+        "read s",
+        "compute s",
+        "render s",
         "peak RSS MiB",
         "peak heap MiB",
       ],
