@@ -3,7 +3,7 @@ export type { DisplayNameField, DisplayNameValues } from "./displayName.js";
 export { DISPLAY_NAME_FIELDS, renderDisplayName, templateProblems } from "./displayName.js";
 export type { SpecIssue } from "./issues.js";
 export { formatIssue, SpecError } from "./issues.js";
-export type { LoadResult, SpecFile } from "./load.js";
+export type { LoadOptions, LoadResult, SpecFile } from "./load.js";
 export { loadSpecDir, loadSpecFiles, readSpec } from "./load.js";
 export type * from "./model.js";
 export { DEFAULT_POLICY, personKey } from "./model.js";
