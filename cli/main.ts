@@ -8,6 +8,7 @@ import { registerEmulator } from "./commands/emulator.js";
 import { registerKey } from "./commands/key.js";
 import { registerPlan } from "./commands/plan.js";
 import { registerRecords } from "./commands/records.js";
+import { registerRevoke } from "./commands/revoke.js";
 import { registerStation } from "./commands/station.js";
 import { registerTasks } from "./commands/tasks.js";
 import { registerValidate } from "./commands/validate.js";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     registerTasks,
     registerRecords,
     registerStation,
+    registerRevoke,
     registerKey,
     registerVirtualKey,
     registerEmulator,
