@@ -75,7 +75,9 @@ describe("credential management and config against the virtual key", () => {
       .getToken(PIN, { permissions: Permission.MAKE_CREDENTIAL })
       .catch((e: unknown) => e);
     expect(CtapError.isInstance(refused)).toBe(true);
-    await expect(new ClientPin(ctap, info).changePin(PIN, Buffer.from("1234567"))).rejects.toThrow(RangeError);
+    await expect(new ClientPin(ctap, info).changePin(PIN, Buffer.from("1234567"))).rejects.toThrow(
+      RangeError,
+    );
     await new ClientPin(ctap, info).changePin(PIN, Buffer.from("12345678"));
     info = await getInfo(ctap);
     expect(info.forcePINChange).toBe(false);

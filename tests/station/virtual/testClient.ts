@@ -115,7 +115,10 @@ export class TestClient {
   /** setPIN; `pin` may be raw padded bytes, to send what a careless platform would. */
   async setPin(pin: string | Uint8Array, version: 1 | 2 = 2): Promise<number> {
     const { protocol, keyAgreement, sharedSecret } = await this.sharedSecret(version);
-    const newPinEnc = protocol.encrypt(sharedSecret, typeof pin === "string" ? padPin(Buffer.from(pin)) : pin);
+    const newPinEnc = protocol.encrypt(
+      sharedSecret,
+      typeof pin === "string" ? padPin(Buffer.from(pin)) : pin,
+    );
     const r = await this.cbor(
       0x06,
       new Map<number, CborValue>([
