@@ -3,7 +3,13 @@
 // thrown, never mistaken for "missing"), and FIDO2 methods carrying passkeyType and attestationLevel.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readUsersByIds } from "../../core/entra/directory.js";
-import { EntraClient, EntraError, listFido2MethodsBulk } from "../../core/entra/index.js";
+import {
+  EntraClient,
+  EntraError,
+  listFido2MethodsBulk,
+  listGroupUsers,
+  resolveUsers,
+} from "../../core/entra/index.js";
 import { startTestTenant, type TestTenant } from "./support/emulatorTenant.js";
 
 let t: TestTenant;
@@ -96,6 +102,26 @@ describe("readUsersByIds", () => {
     );
     expect(entra.stats.requests).toBe(before);
     await entra.close();
+  });
+});
+
+describe("accountEnabled in every user read", () => {
+  it("should read a disabled person as such by UPN and in a group's transitive members", async () => {
+    const entra = new EntraClient(t.config());
+    let team = "";
+    for await (const page of entra.pages<{ id: string; displayName: string }>("/groups?$top=999")) {
+      team = page.find((g) => g.displayName === "Synthetic Team 0")?.id ?? team;
+    }
+    const member = (await listGroupUsers(entra, team))[10];
+    if (member === undefined) throw new Error("Synthetic Team 0 has no eleventh member");
+    await t.emu.admin.disableUser(member.id);
+    const byUpn = await resolveUsers(entra, [member.userPrincipalName]);
+    const inGroup = (await listGroupUsers(entra, team)).find((u) => u.id === member.id);
+    await entra.close();
+    await t.emu.admin.enableUser(member.id);
+    expect(member.accountEnabled).toBe(true);
+    expect(byUpn.found.get(member.userPrincipalName)?.accountEnabled).toBe(false);
+    expect(inGroup?.accountEnabled).toBe(false);
   });
 });
 
