@@ -1,9 +1,12 @@
-// JSON $batch reads: GETs in chunks of 20 (Graph's limit), chunks run with bounded concurrency, and items
+// JSON $batch reads: GETs in chunks of 20 (Graph's limit), chunks run with bounded concurrency that halves
+// while Graph throttles (adaptivePool.ts), and items
 // Graph throttles or cannot serve inside a batch are sent again in a later batch (the SDKs do not do this
 // for batch items), after the longest Retry-After among them or a jittered backoff.
+
+import { AdaptiveLimit, mapAdaptivePool } from "./adaptivePool.js";
 import type { EntraClient, GraphVersion } from "./client.js";
 import { EntraError, kindForStatus, parseRetryAfter } from "./errors.js";
-import { chunk, mapPool } from "./pool.js";
+import { chunk } from "./pool.js";
 import { backoffDelay, deadlineError } from "./retry.js";
 
 export const BATCH_LIMIT = 20;
@@ -33,8 +36,13 @@ export async function batchGet<T>(
 ): Promise<BatchOutcome<T>[]> {
   const indexed = requests.map((r, i) => ({ ...r, index: i }));
   const outcomes = new Array<BatchOutcome<T>>(requests.length);
-  await mapPool(chunk(indexed, BATCH_LIMIT), entra.config.concurrency, async (group) => {
+  // Fewer batches in flight while Graph throttles (adaptivePool.ts); back up to the configured number after.
+  const limit = new AdaptiveLimit(entra.config.concurrency);
+  await mapAdaptivePool(chunk(indexed, BATCH_LIMIT), limit, async (group) => {
+    const throttledBefore = entra.stats.throttled;
     const done = await runChunk<T>(entra, group, version);
+    if (entra.stats.throttled > throttledBefore) limit.throttled();
+    else limit.succeeded();
     for (const [index, outcome] of done) outcomes[index] = outcome;
   });
   return outcomes;
