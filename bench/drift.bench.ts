@@ -225,12 +225,14 @@ async function seed(
       await store.fail(task.id, claimed.lease, { reason: "no key at hand", retryable: false });
       continue;
     }
-    const m = await admin.addSelfRegisteredPasskey(u.id, {
-      aaGuid: i % 50 === 0 ? OTHER : YK,
-      displayName: "group-all-staff-1 YK5",
-      passkeyType: i % 40 === 0 ? "synced" : "deviceBound",
-      attestationLevel: i % 30 === 0 ? "notAttested" : "attested",
-    });
+    const m = await again(() =>
+      admin.addSelfRegisteredPasskey(u.id, {
+        aaGuid: i % 50 === 0 ? OTHER : YK,
+        displayName: "group-all-staff-1 YK5",
+        passkeyType: i % 40 === 0 ? "synced" : "deviceBound",
+        attestationLevel: i % 30 === 0 ? "notAttested" : "attested",
+      }),
+    );
     const registering = await store.markRegistering(task.id, claimed.lease, { credentialId: m.id });
     await store.complete(task.id, registering.lease ?? claimed.lease, {
       kind: "registered",
@@ -242,6 +244,19 @@ async function seed(
   }
   for (let i = 0; i < held / 10; i++) {
     const u = users[i * 10 + 5];
-    if (u) await admin.addSelfRegisteredPasskey(u.id, { aaGuid: OTHER, displayName: "my own key" });
+    if (u)
+      await again(() => admin.addSelfRegisteredPasskey(u.id, { aaGuid: OTHER, displayName: "my own key" }));
+  }
+}
+
+/** The admin client sends once; a set-up call the busy emulator drops (socket hang up) is sent again. */
+async function again<T>(op: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (attempt >= 3 || (err as NodeJS.ErrnoException).code !== "ECONNRESET") throw err;
+      process.stderr.write(`drift bench: admin call dropped (attempt ${attempt}); sending again\n`);
+    }
   }
 }
