@@ -157,6 +157,34 @@ describe("fast spec parser", () => {
     expect(accepted).toBeGreaterThan(300);
   });
 
+  it("should agree with yaml on mutated spec files, or give them up", () => {
+    const texts = exampleFiles().map((f) => f.text);
+    const chars = [..." :-#{}[],'\"\n!&*?|>%@`~.0aZ\\"];
+    let accepted = 0;
+    fc.assert(
+      fc.property(
+        fc.nat(texts.length - 1),
+        fc.array(fc.tuple(fc.nat(), fc.nat(chars.length - 1), fc.nat(2)), { minLength: 1, maxLength: 4 }),
+        (which, edits) => {
+          let text = texts[which] as string;
+          for (const [at, c, op] of edits) {
+            const i = at % (text.length + 1);
+            const ch = chars[c] as string;
+            text =
+              op === 0
+                ? text.slice(0, i) + ch + text.slice(i)
+                : op === 1
+                  ? text.slice(0, i) + text.slice(i + 1)
+                  : text.slice(0, i) + ch + text.slice(i + 1);
+          }
+          if (compareWithYaml(text)) accepted++;
+        },
+      ),
+      { numRuns: 1500 },
+    );
+    expect(accepted).toBeGreaterThan(100);
+  });
+
   it("should accept the people files of the example organisation and agree with yaml on them", () => {
     const people = exampleFiles().filter((f) => f.path.includes("people/"));
     expect(people.length).toBeGreaterThan(0);
