@@ -16,11 +16,10 @@ function storeOption(cmd: Command): Command {
   );
 }
 
+/** Read-only: never creates a store, needs no write access to the file or its folder. */
 async function openLog(location: string | undefined) {
-  const { requireExistingStore } = await import("../../core/tasks/openTaskStore.js");
   const { openRecordStore } = await import("../../core/records/openRecordStore.js");
-  requireExistingStore(location);
-  return openRecordStore(location);
+  return openRecordStore(location, { readOnly: true });
 }
 
 /** `--head <seq>:<hash>` or the JSON `pulumi stack output recordsHead` prints (`{"seq":5,"hash":"…"}`). */
@@ -105,14 +104,15 @@ export function registerRecords(program: Command): void {
         const { formatRecordTable } = await import("../../core/records/formatRecords.js");
         const q = await queryFrom(opts);
         const log = await openLog(opts.store);
+        let entries: import("../../core/records/recordStore.js").RecordEntry[];
         try {
-          const list = await log.list(q);
-          if (opts.json) printJson(list);
-          else process.stdout.write(formatRecordTable(list));
+          entries = await log.listEntries(q);
         } finally {
           await log.close();
         }
-        return ExitCode.Ok;
+        if (opts.json) printJson(entries.map((e) => e.record ?? { seq: e.seq, malformed: e.problem }));
+        else process.stdout.write(formatRecordTable(entries));
+        return reportMalformed(entries);
       }),
     );
 
@@ -120,7 +120,7 @@ export function registerRecords(program: Command): void {
     records
       .command("verify")
       .description(
-        "Check the chain; exit 1 when any record was edited, deleted, reordered, truncated or rewritten",
+        "Check the chain against trusted keys and an anchor or published head; exit 1 when any record was edited, deleted, reordered, truncated or rewritten, 2 when it could not be checked",
       ),
   )
     .option("--anchor <path>", "anchor file with the last known (seq, hash) (env KEYFLEET_RECORDS_ANCHOR)")
@@ -130,65 +130,124 @@ export function registerRecords(program: Command): void {
     )
     .option(
       "--trusted-keys <dir>",
-      "folder of trusted public keys (*.pub); default: the key folder's pipeline, station and trusted/ keys",
+      "folder of trusted public keys (*.pub); default: the key folder's pipeline, station, stations/ and trusted/ keys",
     )
+    .option(
+      "--allow-untrusted-signers",
+      "pass without checking signers against trusted keys (said in the output)",
+    )
+    .option("--allow-no-anchor", "pass without an anchor or --head (said in the output)")
     .option("--json", "machine-readable output")
     .action(
-      action(async (opts: StoreOpts & { anchor?: string; head?: string; trustedKeys?: string }) => {
-        const { readAnchor, defaultAnchorPath } = await import("../../core/records/anchor.js");
-        const { verifyChain } = await import("../../core/records/verifyChain.js");
-        const { formatChainReport } = await import("../../core/records/formatRecords.js");
-        const { loadTrustedKeys, loadPublicKey } = await import("../../core/signing/keyFiles.js");
-        const anchorPath = opts.anchor ?? defaultAnchorPath();
-        const head = opts.head === undefined ? undefined : parseHeadOption(opts.head);
-        if (opts.anchor) {
-          const { existsSync } = await import("node:fs");
-          if (!existsSync(opts.anchor)) throw new UsageError(`no anchor file at ${opts.anchor}`);
-        }
-        let trustedKeys: import("node:crypto").KeyObject[];
-        if (opts.trustedKeys) {
-          const { readdirSync } = await import("node:fs");
-          const { join } = await import("node:path");
-          trustedKeys = readdirSync(opts.trustedKeys)
-            .filter((f) => f.endsWith(".pub"))
-            .map((f) => loadPublicKey(join(opts.trustedKeys as string, f)));
-          if (trustedKeys.length === 0) throw new UsageError(`no *.pub keys in ${opts.trustedKeys}`);
-        } else {
-          trustedKeys = loadTrustedKeys();
-        }
-        const log = await openLog(opts.store);
-        let report: import("../../core/records/verifyChain.js").ChainReport & { stackHead?: typeof head };
-        try {
-          const anchor = readAnchor(anchorPath);
-          const verifyOpts: Parameters<typeof verifyChain>[1] = { trustedKeys };
-          if (anchor) verifyOpts.anchor = anchor;
-          const rows = await log.rows();
-          report = verifyChain(rows, verifyOpts);
-          if (head) {
-            // The head is a second anchor: what it finds beyond the anchor file's check is its own finding.
-            const byHead = verifyChain(rows, { trustedKeys, anchor: { ...head, at: "" } });
-            const known = new Set(report.findings.map((f) => `${f.kind}@${f.seq}:${f.message}`));
-            const extra = byHead.findings
-              .filter((f) => !known.has(`${f.kind}@${f.seq}:${f.message}`))
-              .map((f) => ({ ...f, message: `${f.message} (the published head, --head ${head.seq})` }));
-            report = {
-              ...report,
-              ok: report.ok && extra.length === 0,
-              findings: [...report.findings, ...extra].sort((a, b) => a.seq - b.seq),
-              anchor: report.anchor ?? { ...head, at: "" },
-              stackHead: head,
-            };
+      action(
+        async (
+          opts: StoreOpts & {
+            anchor?: string;
+            head?: string;
+            trustedKeys?: string;
+            allowUntrustedSigners?: boolean;
+            allowNoAnchor?: boolean;
+          },
+        ) => {
+          const { readAnchor, requireAnchor, defaultAnchorPath } = await import(
+            "../../core/records/anchor.js"
+          );
+          const { verifyChain, NOT_CHECKED_END, NOT_CHECKED_SIGNERS } = await import(
+            "../../core/records/verifyChain.js"
+          );
+          const { formatChainReport } = await import("../../core/records/formatRecords.js");
+          const { loadTrustedKeys, loadPublicKeyFolder } = await import("../../core/signing/keyFiles.js");
+          const head = opts.head === undefined ? undefined : parseHeadOption(opts.head);
+          // An anchor named on the command line must be there; the default one may be absent (then the
+          // chain's end is unchecked unless --head is given). Unreadable or malformed is an error either way.
+          const anchor = opts.anchor ? requireAnchor(opts.anchor) : readAnchor(defaultAnchorPath());
+          let trustedKeys: import("node:crypto").KeyObject[];
+          if (opts.trustedKeys) {
+            const { existsSync } = await import("node:fs");
+            if (!existsSync(opts.trustedKeys)) throw new UsageError(`no folder ${opts.trustedKeys}`);
+            trustedKeys = loadPublicKeyFolder(opts.trustedKeys);
+            if (trustedKeys.length === 0) throw new UsageError(`no *.pub keys in ${opts.trustedKeys}`);
+          } else {
+            trustedKeys = loadTrustedKeys();
           }
+          const allowed: string[] = [];
+          if (opts.allowUntrustedSigners) allowed.push(NOT_CHECKED_SIGNERS);
+          if (opts.allowNoAnchor) allowed.push(NOT_CHECKED_END);
+          const log = await openLog(opts.store);
+          let report: import("../../core/records/verifyChain.js").ChainReport & {
+            stackHead?: typeof head;
+            verified?: boolean;
+          };
+          try {
+            const verifyOpts: Parameters<typeof verifyChain>[1] = { trustedKeys };
+            if (anchor) verifyOpts.anchor = anchor;
+            const rows = await log.rows();
+            report = verifyChain(rows, verifyOpts);
+            if (head) {
+              // The head is a second anchor: what it finds beyond the anchor file's check is its own finding.
+              const byHead = verifyChain(rows, { trustedKeys, anchor: { ...head, at: "" } });
+              const known = new Set(report.findings.map((f) => `${f.kind}@${f.seq}:${f.message}`));
+              const extra = byHead.findings
+                .filter((f) => !known.has(`${f.kind}@${f.seq}:${f.message}`))
+                .map((f) => ({ ...f, message: `${f.message} (the published head, --head ${head.seq})` }));
+              report = {
+                ...report,
+                ok: report.ok && extra.length === 0,
+                findings: [...report.findings, ...extra].sort((a, b) => a.seq - b.seq),
+                anchor: report.anchor ?? { ...head, at: "" },
+                notChecked: report.notChecked.filter((n) => n !== NOT_CHECKED_END),
+                stackHead: head,
+              };
+            }
+          } finally {
+            await log.close();
+          }
+          const unchecked = report.notChecked.filter((n) => !allowed.includes(n));
+          report.verified = report.ok && unchecked.length === 0;
+          if (opts.json) printJson(report);
+          else {
+            process.stdout.write(formatChainReport(report, { allowed }));
+            if (head)
+              process.stdout.write(`published head (--head): seq ${head.seq} ${head.hash.slice(0, 16)}…\n`);
+          }
+          if (!report.ok) return ExitCode.Differences;
+          if (unchecked.length > 0) {
+            const how = [
+              unchecked.includes(NOT_CHECKED_SIGNERS) &&
+                "give trusted keys (--trusted-keys <dir>, or the key folder's stations/ and trusted/) or --allow-untrusted-signers",
+              unchecked.includes(NOT_CHECKED_END) &&
+                "give the published head (--head, e.g. from 'keyfleet records head' or the stack output) or an anchor (--anchor), or --allow-no-anchor",
+            ].filter(Boolean);
+            process.stderr.write(`keyfleet: records not verified: ${how.join("; ")}\n`);
+            return ExitCode.Failure;
+          }
+          return ExitCode.Ok;
+        },
+      ),
+    );
+
+  storeOption(
+    records
+      .command("head")
+      .description(
+        "Print the chain's head (seq and hash) for publishing outside the store, e.g. as a pipeline step after 'pulumi up'",
+      ),
+  )
+    .option("--json", "machine-readable output")
+    .action(
+      action(async (opts: StoreOpts) => {
+        const { GENESIS_HASH } = await import("../../core/records/model.js");
+        const log = await openLog(opts.store);
+        let head: { seq: number; hash: string } | undefined;
+        try {
+          head = await log.head();
         } finally {
           await log.close();
         }
-        if (opts.json) printJson(report);
-        else {
-          process.stdout.write(formatChainReport(report));
-          if (head)
-            process.stdout.write(`published head (--head): seq ${head.seq} ${head.hash.slice(0, 16)}…\n`);
-        }
-        return report.ok ? ExitCode.Ok : ExitCode.Differences;
+        const out = head ?? { seq: 0, hash: GENESIS_HASH };
+        if (opts.json) printJson({ seq: out.seq, hash: out.hash });
+        else process.stdout.write(`${out.seq}:${out.hash}\n`);
+        return ExitCode.Ok;
       }),
     );
 
@@ -205,9 +264,10 @@ export function registerRecords(program: Command): void {
         const q = await queryFrom(opts);
         const log = await openLog(opts.store);
         let text: string;
+        let entries: import("../../core/records/recordStore.js").RecordEntry[];
         try {
-          const list = await log.list(q);
-          text = opts.format === "csv" ? toCsv(list) : toJsonLines(list);
+          entries = await log.listEntries(q);
+          text = opts.format === "csv" ? toCsv(entries) : toJsonLines(entries);
         } finally {
           await log.close();
         }
@@ -217,7 +277,17 @@ export function registerRecords(program: Command): void {
         } else {
           process.stdout.write(text);
         }
-        return ExitCode.Ok;
+        return reportMalformed(entries);
       }),
     );
+}
+
+/** Malformed rows were listed in their place; the command still says so on stderr and exits 1. */
+function reportMalformed(entries: readonly { seq: number; problem?: string }[]): ExitCode {
+  const bad = entries.filter((e) => e.problem !== undefined);
+  if (bad.length === 0) return ExitCode.Ok;
+  process.stderr.write(
+    `keyfleet: ${bad.length} malformed record row${bad.length === 1 ? "" : "s"} (seq ${bad.map((e) => e.seq).join(", ")}), marked MALFORMED; run 'keyfleet records verify'\n`,
+  );
+  return ExitCode.Differences;
 }

@@ -9,10 +9,10 @@ interface StoreOpts {
 
 const STATES = ["pending", "claimed", "registering", "done", "failed", "cancelled"];
 
+/** For reads: never creates a store, and needs no write access (a file owned by another user is fine). */
 async function openStore(location: string | undefined) {
-  const { openTaskStore, requireExistingStore } = await import("../../core/tasks/openTaskStore.js");
-  requireExistingStore(location);
-  return openTaskStore(location);
+  const { openTaskStore } = await import("../../core/tasks/openTaskStore.js");
+  return openTaskStore(location, { readOnly: true });
 }
 
 /** Opens the store wrapped so that the change is written, signed, to the audit records. */
@@ -31,7 +31,8 @@ async function openAudited(opts: StoreOpts & { key?: string; operator?: string; 
     );
   }
   const signer = loadSigningKey(keyPath);
-  const tasks = await openStore(opts.store);
+  const { openTaskStore } = await import("../../core/tasks/openTaskStore.js");
+  const tasks = await openTaskStore(opts.store, { mustExist: true });
   const records = await openRecordStore(opts.store, {
     signer,
     anchorPath: opts.anchor ?? defaultAnchorPath(),
@@ -106,34 +107,55 @@ export function registerTasks(program: Command): void {
             query.limit = n;
           }
           const store = await openStore(opts.store);
+          const malformed: import("../../core/tasks/taskDoc.js").MalformedTaskRow[] = [];
           try {
-            const list = await store.list(query);
-            if (opts.json) printJson(list);
-            else process.stdout.write(formatTaskTable(list));
+            const list = await store.list(query, { onMalformed: (m) => malformed.push(m) });
+            if (opts.json)
+              printJson([...list, ...malformed.map((m) => ({ id: m.id, malformed: m.problem }))]);
+            else process.stdout.write(formatTaskTable(list, new Date(), malformed));
           } finally {
             await store.close();
           }
-          return ExitCode.Ok;
+          if (malformed.length === 0) return ExitCode.Ok;
+          process.stderr.write(
+            `keyfleet: ${malformed.length} malformed task row${malformed.length === 1 ? "" : "s"} (${malformed.map((m) => m.id).join(", ")}), marked MALFORMED\n`,
+          );
+          return ExitCode.Differences;
         },
       ),
     );
 
   storeOption(
     tasks.command("show").description("Show one task").argument("<id>", "task id (or a unique prefix)"),
-  ).action(
-    action(async (id: string, opts: StoreOpts) => {
-      const { formatTaskDetail } = await import("../../core/tasks/formatTasks.js");
-      const store = await openStore(opts.store);
-      try {
-        const task = await findTask(store, id);
-        if (opts.json) printJson(task);
-        else process.stdout.write(formatTaskDetail(task));
-      } finally {
-        await store.close();
-      }
-      return ExitCode.Ok;
-    }),
-  );
+  )
+    .option(
+      "--pipeline-key <path>",
+      "the pipeline's public key to check the task's signature with (default: the key folder's)",
+    )
+    .action(
+      action(async (id: string, opts: StoreOpts & { pipelineKey?: string }) => {
+        const { formatTaskDetail } = await import("../../core/tasks/formatTasks.js");
+        const { verifyTask } = await import("../../core/tasks/taskSignature.js");
+        const { loadPipelinePublicKeys, loadPublicKey, loadStationKeys } = await import(
+          "../../core/signing/keyFiles.js"
+        );
+        const keys = {
+          pipelineKeys: opts.pipelineKey ? [loadPublicKey(opts.pipelineKey)] : loadPipelinePublicKeys(),
+          stationKeys: loadStationKeys(),
+        };
+        const store = await openStore(opts.store);
+        try {
+          const task = await findTask(store, id);
+          if (opts.json) {
+            const trust = keys.pipelineKeys.length === 0 ? undefined : verifyTask(task, keys.pipelineKeys);
+            printJson({ ...task, signatureValid: trust ? trust.trusted : null });
+          } else process.stdout.write(formatTaskDetail(task, keys));
+        } finally {
+          await store.close();
+        }
+        return ExitCode.Ok;
+      }),
+    );
 
   storeOption(
     tasks
@@ -217,7 +239,13 @@ export function registerTasks(program: Command): void {
         const key = writeNewSigningKey(path);
         const info = { role: opts.role, privateKey: path, publicKey: `${path}.pub`, keyId: key.keyId };
         if (opts.json) printJson(info);
-        else process.stdout.write(`wrote ${path} (private, 0600) and ${path}.pub; key id ${key.keyId}\n`);
+        else {
+          process.stdout.write(`wrote ${path} (private, 0600) and ${path}.pub; key id ${key.keyId}\n`);
+          if (opts.role === "station")
+            process.stdout.write(
+              `enrol this station with the pipeline: copy ${path}.pub into its .keyfleet/keys/stations/ folder (e.g. as <station id>.pub), under review\n`,
+            );
+        }
         return ExitCode.Ok;
       }),
     );
@@ -227,7 +255,7 @@ async function findTask(store: import("../../core/tasks/store.js").TaskStore, id
   const exact = await store.get(id);
   if (exact) return exact;
   if (id.length >= 4) {
-    const matches = (await store.list()).filter((t) => t.id.startsWith(id));
+    const matches = (await store.list({}, { onMalformed: () => {} })).filter((t) => t.id.startsWith(id));
     if (matches.length === 1 && matches[0]) return matches[0];
     if (matches.length > 1)
       throw new UsageError(`'${id}' matches ${matches.length} tasks; give more of the id`);

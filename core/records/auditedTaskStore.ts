@@ -3,7 +3,7 @@
 // follows the change (a crash in between loses the record, never the change; `records verify` and
 // the task's own state still agree on what happened).
 import type { SigningKey } from "../signing/ed25519.js";
-import type { Provenance, RaiseInput, Task, TaskResult } from "../tasks/model.js";
+import type { AdoptionFacts, Provenance, RaiseInput, Task, TaskResult } from "../tasks/model.js";
 import type { CancelOptions, ClaimOptions, TaskStore } from "../tasks/store.js";
 import type { LeaseRef } from "../tasks/transitions.js";
 import * as tx from "../tasks/transitions.js";
@@ -66,11 +66,21 @@ export class AuditedTaskStore implements TaskStore {
     if (out.created) await this.record("raise", out.task, { detail: out.task.kind });
     return out;
   }
+  async adopt(input: RaiseInput, adoption: AdoptionFacts, signer: SigningKey) {
+    const out = await this.inner.adopt(input, adoption, signer);
+    if (out.created) {
+      await this.record("adoption", out.task, {
+        subject: { methodId: adoption.methodId, aaGuid: adoption.aaGuid },
+        detail: `adopted ${adoption.model ?? adoption.aaGuid} registered ${adoption.registeredAt.slice(0, 10)}`,
+      });
+    }
+    return out;
+  }
   get(id: string) {
     return this.inner.get(id);
   }
-  list(query?: Parameters<TaskStore["list"]>[0]) {
-    return this.inner.list(query);
+  list(query?: Parameters<TaskStore["list"]>[0], opts?: Parameters<TaskStore["list"]>[1]) {
+    return this.inner.list(query, opts);
   }
   async claimNext(opts: ClaimOptions) {
     const t = await this.inner.claimNext(opts);

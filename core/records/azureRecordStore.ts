@@ -16,6 +16,7 @@ import { type AuditRecord, TASK_OUTCOME_ACTIONS } from "./model.js";
 import {
   ChainedRecordStore,
   EMPTY_HEAD,
+  parseRecordDoc,
   type RecordRows,
   type RecordStore,
   type RecordStoreOptions,
@@ -55,7 +56,11 @@ export async function openAzureRecordStore(
       throw storeErrorFrom(e, `cannot create table ${table}`);
     }
   }
-  return new ChainedRecordStore(describeLocation(loc), new AzureRecordRows(client), opts);
+  return new ChainedRecordStore(
+    describeLocation(loc, azure, azure.recordsSas),
+    new AzureRecordRows(client),
+    opts,
+  );
 }
 
 /** A SAS for a station's records: query and add only — it can append but never change or delete. */
@@ -80,7 +85,12 @@ class AzureRecordRows implements RecordRows {
       const first = await pages.next();
       const e = first.done ? undefined : first.value[0];
       if (!e) return undefined;
-      return { seq: seqOf(e.rowKey ?? ""), hash: (JSON.parse(e.doc) as AuditRecord).hash };
+      const rec = parseRecordDoc(String(e.doc));
+      if (!rec)
+        throw new Error(
+          `record ${seqOf(e.rowKey ?? "")}, the chain's head, is malformed (run 'keyfleet records verify')`,
+        );
+      return { seq: seqOf(e.rowKey ?? ""), hash: rec.hash };
     } catch (e) {
       throw storeErrorFrom(e, "cannot read the records' head");
     }

@@ -1,10 +1,14 @@
 // Plain-text views of records and of a verification report for the CLI.
 import type { AuditRecord } from "./model.js";
+import type { RecordEntry } from "./recordStore.js";
 import type { ChainReport } from "./verifyChain.js";
 
-export function formatRecordTable(records: readonly AuditRecord[]): string {
-  if (records.length === 0) return "no records\n";
-  const lines = records.map((r) => {
+export function formatRecordTable(entries: readonly (AuditRecord | RecordEntry)[]): string {
+  if (entries.length === 0) return "no records\n";
+  const lines = entries.map((e) => {
+    const entry: RecordEntry = "hash" in e ? { seq: e.seq, record: e } : e;
+    if (!entry.record) return `${String(entry.seq).padStart(6)}  MALFORMED    ${entry.problem ?? ""}`;
+    const r = entry.record;
     const who = [r.actor.role, r.actor.stationId, r.actor.operator && `(${r.actor.operator})`]
       .filter(Boolean)
       .join(" ");
@@ -22,19 +26,27 @@ export function formatRecordTable(records: readonly AuditRecord[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-export function formatChainReport(report: ChainReport): string {
+export function formatChainReport(report: ChainReport, opts: { allowed?: readonly string[] } = {}): string {
   const out: string[] = [];
-  out.push(
-    report.ok
-      ? `records intact: ${report.records} record${report.records === 1 ? "" : "s"}${report.head ? `, head ${report.head.seq} ${report.head.hash.slice(0, 16)}…` : ""}`
-      : `records TAMPERED: ${report.findings.length} kind${report.findings.length === 1 ? "" : "s"} of change found`,
-  );
+  const unchecked = report.notChecked.filter((n) => !(opts.allowed ?? []).includes(n));
+  const head = report.head ? `, head ${report.head.seq} ${report.head.hash.slice(0, 16)}…` : "";
+  const count = `${report.records} record${report.records === 1 ? "" : "s"}`;
+  if (!report.ok) {
+    out.push(
+      `records TAMPERED: ${report.findings.length} kind${report.findings.length === 1 ? "" : "s"} of change found`,
+    );
+  } else if (unchecked.length > 0) {
+    out.push(
+      `records NOT VERIFIED: ${count}${head}; nothing wrong found, but this check could not vouch for them`,
+    );
+  } else if (report.notChecked.length > 0) {
+    out.push(`records consistent (partly checked, as allowed): ${count}${head}`);
+  } else {
+    out.push(`records intact: ${count}${head}`);
+  }
   for (const f of report.findings) out.push(`  ${f.kind.padEnd(8)} at seq ${f.seq}: ${f.message}`);
-  out.push(
-    report.anchor
-      ? `anchor: seq ${report.anchor.seq} ${report.anchor.hash.slice(0, 16)}…`
-      : "anchor: none (a truncated tail or a rewritten chain cannot be seen without one)",
-  );
-  if (!report.signersChecked) out.push("signers: not checked against trusted keys (none found)");
+  if (report.anchor) out.push(`anchor: seq ${report.anchor.seq} ${report.anchor.hash.slice(0, 16)}…`);
+  if (report.signersChecked) out.push("signers: checked against trusted keys");
+  for (const n of report.notChecked) out.push(`NOT CHECKED: ${n}`);
   return `${out.join("\n")}\n`;
 }

@@ -16,6 +16,8 @@ export const RECORD_ACTIONS = [
   "supersession",
   "retry",
   "reclaim",
+  "approval",
+  "adoption",
 ] as const;
 export type RecordAction = (typeof RECORD_ACTIONS)[number];
 

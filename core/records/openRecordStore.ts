@@ -1,7 +1,7 @@
 // Opening the record store at the same location as the task store (see openTaskStore for the forms).
 
 import type { AzureTableOptions, StoreOpenMode } from "../tasks/openTaskStore.js";
-import { resolveStoreLocation } from "../tasks/openTaskStore.js";
+import { resolveStoreLocation, withNamedCredential } from "../tasks/openTaskStore.js";
 import type { RecordStore, RecordStoreOptions } from "./recordStore.js";
 
 export interface OpenRecordStoreOptions extends RecordStoreOptions, StoreOpenMode {
@@ -21,5 +21,6 @@ export async function openRecordStore(
   const azure = { ...opts.azure };
   if (azure.recordsSas === undefined && process.env.KEYFLEET_RECORDS_SAS)
     azure.recordsSas = process.env.KEYFLEET_RECORDS_SAS;
+  withNamedCredential(azure);
   return openAzureRecordStore(loc, azure, opts);
 }

@@ -1,8 +1,19 @@
 // Exporting records as JSON lines (one record per line, exactly as stored) or CSV (flattened).
 import type { AuditRecord } from "./model.js";
+import type { RecordEntry } from "./recordStore.js";
 
-export function toJsonLines(records: readonly AuditRecord[]): string {
-  return records.map((r) => `${JSON.stringify(r)}\n`).join("");
+type Exportable = AuditRecord | RecordEntry;
+
+function entryOf(e: Exportable): RecordEntry {
+  return "hash" in e ? { seq: e.seq, record: e } : e;
+}
+
+/** One line per record as stored; a malformed row is a line `{"seq":n,"malformed":"…"}` in its place. */
+export function toJsonLines(records: readonly Exportable[]): string {
+  return records
+    .map(entryOf)
+    .map((e) => `${JSON.stringify(e.record ?? { seq: e.seq, malformed: e.problem ?? "malformed" })}\n`)
+    .join("");
 }
 
 const CSV_COLUMNS: [string, (r: AuditRecord) => string | number | undefined][] = [
@@ -38,8 +49,17 @@ function csvCell(v: string | number | undefined): string {
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function toCsv(records: readonly AuditRecord[]): string {
+export function toCsv(records: readonly Exportable[]): string {
   const lines = [CSV_COLUMNS.map(([h]) => h).join(",")];
-  for (const r of records) lines.push(CSV_COLUMNS.map(([, get]) => csvCell(get(r))).join(","));
+  for (const e of records.map(entryOf)) {
+    const r = e.record;
+    if (r) lines.push(CSV_COLUMNS.map(([, get]) => csvCell(get(r))).join(","));
+    else
+      lines.push(
+        CSV_COLUMNS.map(([h]) =>
+          h === "seq" ? csvCell(e.seq) : h === "detail" ? csvCell(`MALFORMED: ${e.problem ?? ""}`) : "",
+        ).join(","),
+      );
+  }
   return `${lines.join("\r\n")}\r\n`;
 }

@@ -3,7 +3,7 @@
 // IMMEDIATE; Azure: inserting the entity for seq n+1 fails with 409 if another writer took it first,
 // and the loser re-reads the head and tries n+2), so the chain is one line with no forks.
 import type { SigningKey } from "../signing/ed25519.js";
-import { advanceAnchor } from "./anchor.js";
+import { advanceAnchor, readAnchor } from "./anchor.js";
 import { sealRecord } from "./chain.js";
 import {
   type AuditRecord,
@@ -42,8 +42,17 @@ export interface TaskRecordLookup {
   outcomesFor(taskIds: readonly string[]): Promise<Map<string, AuditRecord[]>>;
 }
 
+/** One stored row as listed: the record, or why the row is not one (named by its seq, never skipped). */
+export interface RecordEntry {
+  seq: number;
+  record?: AuditRecord;
+  problem?: string;
+}
+
 export interface RecordStore extends TaskRecordLookup {
   readonly location: string;
+  /** Like list, but a malformed row is an entry with its problem (filters cannot see into it: kept). */
+  listEntries(query?: RecordQuery): Promise<RecordEntry[]>;
   /** The key this store signs appends with, when it was opened to write. */
   readonly signer?: SigningKey;
   append(draft: RecordDraft): Promise<AuditRecord>;
@@ -97,6 +106,8 @@ export class ChainedRecordStore implements RecordStore {
     const signer = this.opts.signer;
     if (!signer) throw new Error("appending a record needs the writer's signing key");
     const now = this.opts.now ?? (() => new Date());
+    // A broken anchor stops the write before it happens (it is never overwritten; see anchor.ts).
+    if (this.opts.anchorPath) readAnchor(this.opts.anchorPath);
     const rec = await this.store.append((head) =>
       sealRecord(draft, { seq: head.seq + 1, prevHash: head.hash, at: now() }, signer),
     );
@@ -104,17 +115,30 @@ export class ChainedRecordStore implements RecordStore {
     return rec;
   }
 
-  async list(q: RecordQuery = {}): Promise<AuditRecord[]> {
-    const out: AuditRecord[] = [];
+  async listEntries(q: RecordQuery = {}): Promise<RecordEntry[]> {
+    const out: RecordEntry[] = [];
     for (const row of await this.store.rows()) {
       if (q.fromSeq !== undefined && row.key < q.fromSeq) continue;
       if (q.toSeq !== undefined && row.key > q.toSeq) continue;
-      const r = JSON.parse(row.doc) as AuditRecord;
-      if (q.action && r.action !== q.action) continue;
-      if (q.personObjectId && r.subject?.personObjectId !== q.personObjectId) continue;
-      if (q.taskId && r.subject?.taskId !== q.taskId) continue;
-      out.push(r);
+      const r = parseRecordDoc(row.doc);
+      if (!r) {
+        out.push({ seq: row.key, problem: "not a well-formed record (run 'keyfleet records verify')" });
+      } else {
+        if (q.action && r.action !== q.action) continue;
+        if (q.personObjectId && r.subject?.personObjectId !== q.personObjectId) continue;
+        if (q.taskId && r.subject?.taskId !== q.taskId) continue;
+        out.push({ seq: row.key, record: r });
+      }
       if (q.limit !== undefined && out.length >= q.limit) break;
+    }
+    return out;
+  }
+
+  async list(q: RecordQuery = {}): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    for (const e of await this.listEntries(q)) {
+      if (!e.record) throw new Error(`record ${e.seq} is ${e.problem}`);
+      out.push(e.record);
     }
     return out;
   }
@@ -141,6 +165,9 @@ export function parseRecordDoc(doc: string): AuditRecord | undefined {
     if (typeof r !== "object" || r === null || typeof r.seq !== "number" || typeof r.hash !== "string")
       return undefined;
     if (typeof r.action !== "string" || typeof r.subject !== "object" || r.subject === null) return undefined;
+    if (typeof r.actor !== "object" || r.actor === null || typeof r.at !== "string") return undefined;
+    if (typeof r.signer !== "object" || r.signer === null || typeof r.provenance !== "object")
+      return undefined;
     return r;
   } catch {
     return undefined;

@@ -9,6 +9,7 @@ import type { AuditRecord } from "./model.js";
 import {
   ChainedRecordStore,
   EMPTY_HEAD,
+  parseRecordDoc,
   type RecordRows,
   type RecordStore,
   type RecordStoreOptions,
@@ -52,7 +53,10 @@ class SqliteRecordRows implements RecordRows {
   private readHead(): { seq: number; hash: string } | undefined {
     const row = this.headStmt.get() as { seq: number; doc: string } | undefined;
     if (!row) return undefined;
-    return { seq: row.seq, hash: (JSON.parse(row.doc) as AuditRecord).hash };
+    const rec = parseRecordDoc(row.doc);
+    if (!rec)
+      throw new Error(`record ${row.seq}, the chain's head, is malformed (run 'keyfleet records verify')`);
+    return { seq: row.seq, hash: rec.hash };
   }
 
   async append(build: (head: { seq: number; hash: string }) => AuditRecord): Promise<AuditRecord> {

@@ -30,7 +30,18 @@ export interface ChainReport {
   /** True when signers were checked against a list of trusted keys. */
   signersChecked: boolean;
   findings: TamperFinding[];
+  /**
+   * What this report could not vouch for, in words; `ok` with anything here means "nothing wrong found
+   * in what was checked", not "the records are intact". `records verify` fails unless it is empty or the
+   * operator explicitly allowed each gap.
+   */
+  notChecked: string[];
 }
+
+export const NOT_CHECKED_SIGNERS =
+  "signers: not checked against trusted keys — a chain forged whole with any key would pass";
+export const NOT_CHECKED_END =
+  "the chain's end: no anchor or published head — a cut-off tail or a chain rebuilt from some point would pass";
 
 export function verifyChain(
   rows: readonly RawRecordRow[],
@@ -101,7 +112,10 @@ export function verifyChain(
     records: rows.length,
     signersChecked: trusted.size > 0,
     findings: [...findings.values()].sort((a, b) => a.seq - b.seq),
+    notChecked: [],
   };
+  if (trusted.size === 0) report.notChecked.push(NOT_CHECKED_SIGNERS);
+  if (!anchor) report.notChecked.push(NOT_CHECKED_END);
   if (head) report.head = head;
   if (anchor) report.anchor = anchor;
   return report;

@@ -6,7 +6,13 @@ import {
   TableClient,
   type TableServiceClientOptions,
 } from "@azure/data-tables";
-import { DefaultAzureCredential } from "@azure/identity";
+import {
+  AzureCliCredential,
+  EnvironmentCredential,
+  ManagedIdentityCredential,
+  type TokenCredential,
+  WorkloadIdentityCredential,
+} from "@azure/identity";
 import { TaskStoreError } from "./errors.js";
 import type { AzureTableOptions, StoreLocation } from "./openTaskStore.js";
 
@@ -45,22 +51,87 @@ function clientOptions(endpoint: string): TableServiceClientOptions {
   return {};
 }
 
+/** The Azure credentials a user may name (KEYFLEET_TASK_STORE_CREDENTIAL); nothing is ever probed. */
+export const NAMED_CREDENTIALS = [
+  "managed-identity",
+  "workload-identity",
+  "azure-cli",
+  "environment",
+] as const;
+export type NamedCredential = (typeof NAMED_CREDENTIALS)[number];
+
+function namedCredential(kind: NamedCredential): TokenCredential {
+  switch (kind) {
+    case "managed-identity": {
+      const clientId = process.env.AZURE_CLIENT_ID;
+      return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+    }
+    case "workload-identity":
+      return new WorkloadIdentityCredential();
+    case "azure-cli":
+      return new AzureCliCredential();
+    case "environment":
+      return new EnvironmentCredential();
+  }
+}
+
+/**
+ * Which credential the store uses, in words for messages — exactly the one configured, in this order: a
+ * SAS, the connection string's own key or SAS, a TokenCredential passed in code, a named credential kind.
+ * Never an ambient fallback (DefaultAzureCredential would probe the cloud metadata address): with none
+ * of these the location is refused.
+ */
+export function credentialOf(loc: AzureLocation, opts: AzureTableOptions, sas?: string): string {
+  if (sas) return "SAS token";
+  if ("connectionString" in loc) {
+    const cs = loc.connectionString;
+    if (/(?:^|;)SharedAccessSignature=/i.test(cs)) return "SAS (connection string)";
+    if (/(?:^|;)AccountKey=/i.test(cs)) return "account key (connection string)";
+    if (/UseDevelopmentStorage=true/i.test(cs)) return "Azurite development account (connection string)";
+    throw new TaskStoreError(
+      "bad-config",
+      "the azure-table connection string has no AccountKey or SharedAccessSignature",
+    );
+  }
+  if (opts.credential) return "token credential (given by the caller)";
+  if (opts.credentialKind) {
+    if (!(NAMED_CREDENTIALS as readonly string[]).includes(opts.credentialKind)) {
+      throw new TaskStoreError(
+        "bad-config",
+        `unknown Azure credential kind '${String(opts.credentialKind).slice(0, 40)}': use ${NAMED_CREDENTIALS.join(", ")}`,
+      );
+    }
+    return `${opts.credentialKind} credential`;
+  }
+  throw new TaskStoreError(
+    "bad-config",
+    `${describeEndpoint(loc)} has no credential: set KEYFLEET_TASK_STORE_SAS (a table SAS), use a connection string, or name one with KEYFLEET_TASK_STORE_CREDENTIAL=${NAMED_CREDENTIALS.join("|")} (Keyfleet never falls back to ambient Azure credentials)`,
+  );
+}
+
 export function tableClient(
   loc: AzureLocation,
   table: string,
   opts: AzureTableOptions,
   sas?: string,
 ): TableClient {
+  credentialOf(loc, opts, sas);
   const endpoint = endpointOf(loc);
   const options = clientOptions(endpoint);
   if (sas) return new TableClient(endpoint, table, new AzureSASCredential(sas.replace(/^\?/, "")), options);
   if ("connectionString" in loc)
     return TableClient.fromConnectionString(loc.connectionString, table, options);
-  return new TableClient(endpoint, table, opts.credential ?? new DefaultAzureCredential(), options);
+  const credential = opts.credential ?? namedCredential(opts.credentialKind as NamedCredential);
+  return new TableClient(endpoint, table, credential, options);
 }
 
-export function describeLocation(loc: AzureLocation): string {
+function describeEndpoint(loc: AzureLocation): string {
   return `azure-table:${endpointOf(loc).replace(/\?.*$/, "")}`;
+}
+
+/** The location for messages: endpoint and which credential is used, never the secret itself. */
+export function describeLocation(loc: AzureLocation, opts: AzureTableOptions = {}, sas?: string): string {
+  return `${describeEndpoint(loc)} (${credentialOf(loc, opts, sas)})`;
 }
 
 export function statusOf(e: unknown): number | undefined {

@@ -18,6 +18,7 @@ import { TaskStoreError } from "./errors.js";
 import type { Task, TaskQuery } from "./model.js";
 import type { OpenTaskStoreOptions } from "./openTaskStore.js";
 import type { TaskStore } from "./store.js";
+import { claimableTask, type ListOptions, listedTask, taskFromRow } from "./taskDoc.js";
 import { EngineTaskStore, type TaskRows } from "./taskStoreEngine.js";
 import { eligibleAt } from "./transitions.js";
 
@@ -54,7 +55,12 @@ export async function openAzureTaskStore(
       throw storeErrorFrom(e, `cannot create table ${table}`);
     }
   }
-  return new EngineTaskStore("azure-table", describeLocation(loc), new AzureTaskRows(client), opts);
+  return new EngineTaskStore(
+    "azure-table",
+    describeLocation(loc, azure, azure.sas),
+    new AzureTaskRows(client),
+    opts,
+  );
 }
 
 /** A SAS for a station: query and update on the tasks table, no add, no delete. */
@@ -84,9 +90,8 @@ function toEntity(t: Task): TaskEntity {
   };
 }
 
-function parse(e: { doc?: unknown }): Task {
-  if (typeof e.doc !== "string") throw new TaskStoreError("bad-input", "a task entity has no doc");
-  return JSON.parse(e.doc) as Task;
+function parse(e: { doc?: unknown; rowKey?: string }): Task {
+  return taskFromRow(e.rowKey ?? "?", e.doc);
 }
 
 function shuffle<T>(xs: T[]): T[] {
@@ -162,13 +167,14 @@ class AzureTaskRows implements TaskRows {
     return e ? parse(e) : undefined;
   }
 
-  private async listWhere(filter: string, limit?: number): Promise<Task[]> {
+  private async listWhere(filter: string, limit?: number, opts?: ListOptions): Promise<Task[]> {
     const out: Task[] = [];
     try {
       for await (const e of this.client.listEntities<TaskEntity>({
-        queryOptions: { filter, select: ["doc"] },
+        queryOptions: { filter, select: ["RowKey", "doc"] },
       })) {
-        out.push(parse(e));
+        const t = listedTask(e.rowKey ?? "?", e.doc, opts);
+        if (t) out.push(t);
       }
     } catch (e) {
       throw storeErrorFrom(e, "cannot list tasks");
@@ -179,7 +185,7 @@ class AzureTaskRows implements TaskRows {
     return limit === undefined ? out : out.slice(0, Math.max(0, limit));
   }
 
-  async query(q: TaskQuery): Promise<Task[]> {
+  async query(q: TaskQuery, opts?: ListOptions): Promise<Task[]> {
     const parts = [odata`PartitionKey eq ${PARTITION}`];
     if (q.state !== undefined) {
       const states = typeof q.state === "string" ? [q.state] : [...q.state];
@@ -192,7 +198,7 @@ class AzureTaskRows implements TaskRows {
     if (q.assignmentId) parts.push(odata`assignmentId eq ${q.assignmentId}`);
     if (q.createdBefore) parts.push(odata`createdAt lt ${q.createdBefore.toISOString()}`);
     if (q.createdAfter) parts.push(odata`createdAt ge ${q.createdAfter.toISOString()}`);
-    return this.listWhere(parts.join(" and "), q.limit);
+    return this.listWhere(parts.join(" and "), q.limit, opts);
   }
 
   async mutate(id: string, fn: (t: Task) => Task): Promise<Task> {
@@ -246,7 +252,8 @@ class AzureTaskRows implements TaskRows {
             .byPage({ maxPageSize: CLAIM_PAGE });
           for await (const page of pages) {
             for (const entity of shuffle([...page])) {
-              const t = parse(entity);
+              const t = claimableTask(entity.doc);
+              if (!t) continue;
               // Only revocations need the extra lookup; a gate only ever opens, so a stale "closed" merely
               // leaves the revocation for a later claim.
               const gateOpen = t.revoke
@@ -272,12 +279,12 @@ class AzureTaskRows implements TaskRows {
 
   private async isDone(assignmentId: string, minGeneration: number): Promise<boolean> {
     const filter = odata`PartitionKey eq ${PARTITION} and assignmentId eq ${assignmentId} and generation ge ${minGeneration} and kind eq ${"provision"} and state eq ${"done"}`;
-    return (await this.listWhere(filter, 1)).length > 0;
+    return (await this.listWhere(filter, 1, { onMalformed: () => {} })).length > 0;
   }
 
   async expired(now: Date): Promise<Task[]> {
     const filter = odata`PartitionKey eq ${PARTITION} and (state eq ${"claimed"} or state eq ${"registering"}) and eligibleAt le ${now.toISOString()}`;
-    return this.listWhere(filter);
+    return this.listWhere(filter, undefined, { onMalformed: () => {} });
   }
 
   async close(): Promise<void> {}

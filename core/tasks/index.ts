@@ -42,6 +42,7 @@ export type {
   TaskStoreOptions,
   TaskTrustOptions,
 } from "./store.js";
+export { type ListOptions, type MalformedTaskRow, readTaskDoc } from "./taskDoc.js";
 export { signTask, type TaskTrust, taskIdFor, verifyTask } from "./taskSignature.js";
 export { DEFAULT_RETRY_POLICY, type LeaseRef, type RetryPolicy } from "./transitions.js";
 export {

@@ -1,8 +1,9 @@
 // Opening a task store from a one-line location:
 //   sqlite:<path>                      an embedded SQLite file (default: sqlite:.keyfleet/keyfleet.db)
 //   azure-table:<connection string>    Azure Table Storage (or Azurite) by connection string
-//   azure-table:<https endpoint>       with an @azure/identity TokenCredential (DefaultAzureCredential
-//                                      unless one is passed) or a table SAS token (options.azure.sas)
+//   azure-table:<https endpoint>       with exactly the credential configured: a table SAS
+//                                      (KEYFLEET_TASK_STORE_SAS), a TokenCredential given in code, or a
+//                                      kind named in KEYFLEET_TASK_STORE_CREDENTIAL — never an ambient one
 // KEYFLEET_TASK_STORE overrides the default; an explicit location overrides both.
 import { existsSync } from "node:fs";
 import type { TokenCredential } from "@azure/identity";
@@ -17,8 +18,13 @@ export type StoreLocation =
   | { kind: "azure-table"; endpoint: string };
 
 export interface AzureTableOptions {
-  /** Credential for an https endpoint; defaults to DefaultAzureCredential. */
+  /** Credential for an https endpoint, given in code. There is no default: see credentialKind. */
   credential?: TokenCredential;
+  /**
+   * Or a credential named by kind (env KEYFLEET_TASK_STORE_CREDENTIAL): managed-identity (AZURE_CLIENT_ID
+   * for a user-assigned one), workload-identity, azure-cli or environment. Only that one is used.
+   */
+  credentialKind?: "managed-identity" | "workload-identity" | "azure-cli" | "environment";
   /** A SAS token for the table (e.g. a station's read+update-only token). */
   sas?: string;
   /** Table name prefix; the tables are `<prefix>tasks` and `<prefix>records`. Default "keyfleet". */
@@ -67,10 +73,20 @@ export function resolveStoreLocation(
     }
     throw new TaskStoreError("bad-config", "azure-table: needs a connection string or an https endpoint");
   }
+  // The location is not echoed: an unknown form may well carry a password (postgres://user:pass@…).
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]{0,30}:/.exec(raw)?.[0];
   throw new TaskStoreError(
     "bad-config",
-    `unknown task store '${redactLocation(raw)}': use sqlite:<path> or azure-table:<connection string|endpoint>`,
+    `unknown task store ${scheme ? `scheme '${scheme}'` : "location (no scheme)"}: use sqlite:<path> or azure-table:<connection string|endpoint>`,
   );
+}
+
+/** KEYFLEET_TASK_STORE_CREDENTIAL names the credential kind when code gave none. */
+export function withNamedCredential(azure: AzureTableOptions): AzureTableOptions {
+  const named = process.env.KEYFLEET_TASK_STORE_CREDENTIAL;
+  if (azure.credential === undefined && azure.credentialKind === undefined && named)
+    azure.credentialKind = named as NonNullable<AzureTableOptions["credentialKind"]>;
+  return azure;
 }
 
 /** For read-only commands: refuses a SQLite path that does not exist (rather than creating a store). */
@@ -84,11 +100,12 @@ export function requireExistingStore(location: string | undefined): void {
   }
 }
 
-/** A location safe to print: account keys and signatures removed. */
+/** A location safe to print: account keys, signatures, passwords and URL user info removed. */
 export function redactLocation(location: string): string {
   return location
-    .replace(/(AccountKey|SharedAccessSignature)=[^;]*/gi, "$1=***")
-    .replace(/([?&]sig=)[^&]*/gi, "$1***");
+    .replace(/(AccountKey|SharedAccessSignature|Password|Pwd)=[^;]*/gi, "$1=***")
+    .replace(/([?&](?:sig|password|pwd|token|key)=)[^&]*/gi, "$1***")
+    .replace(/(\/\/)[^/@\s]*@/g, "$1***@");
 }
 
 export async function openTaskStore(location?: string, opts: OpenTaskStoreOptions = {}): Promise<TaskStore> {
@@ -101,5 +118,6 @@ export async function openTaskStore(location?: string, opts: OpenTaskStoreOption
   const azure = { ...opts.azure };
   if (azure.sas === undefined && process.env.KEYFLEET_TASK_STORE_SAS)
     azure.sas = process.env.KEYFLEET_TASK_STORE_SAS;
+  withNamedCredential(azure);
   return openAzureTaskStore(loc, { ...opts, azure });
 }

@@ -6,7 +6,7 @@
 // Trust boundary: whoever can write this file can write tasks. Keep it (and its -wal/-shm files) mode
 // 0600 owned by the account that runs the pipeline and the station on one machine; stations elsewhere
 // use the Azure Table backend with a SAS that cannot insert.
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { TaskStoreError } from "./errors.js";
@@ -54,7 +54,12 @@ export function openSqliteDatabase(path: string, opts: SqliteOpenMode = {}): Sql
       db.pragma(`synchronous = ${sync}`);
     } else {
       // Touch the file so "not a database" shows here, as a store error, not at the first query.
-      db.pragma("schema_version");
+      try {
+        db.pragma("schema_version");
+      } catch (e) {
+        db.close();
+        db = readOnlySnapshot(path, e);
+      }
     }
   } catch (e) {
     throw new TaskStoreError(
@@ -65,6 +70,29 @@ export function openSqliteDatabase(path: string, opts: SqliteOpenMode = {}): Sql
       },
     );
   }
+  return db;
+}
+
+/**
+ * A WAL database can only be read in place by a process that may create its `-shm` file (SQLite's
+ * shared index); a reader without write access to the folder gets "attempt to write a readonly
+ * database". When no writer is active (no `-wal` file, or an empty one) the main file is the whole
+ * database, so reading a copy of it into memory gives exactly what is stored. With a live `-wal`
+ * beside it, the copy would miss recent commits: then the error stands, saying why.
+ */
+function readOnlySnapshot(path: string, cause: unknown): SqliteDatabase {
+  let walBytes = 0;
+  try {
+    walBytes = statSync(`${path}-wal`).size;
+  } catch {
+    walBytes = 0;
+  }
+  if (walBytes > 0 || !/readonly|unable to open/i.test((cause as Error).message)) throw cause;
+  const bytes = readFileSync(path);
+  // Header bytes 18–19 say "WAL" (2); an in-memory copy has no -wal beside it, so it reads as rollback (1).
+  if (bytes.length >= 100 && bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1;
+  const db = new Database(bytes, { readonly: true });
+  db.pragma("schema_version");
   return db;
 }
 

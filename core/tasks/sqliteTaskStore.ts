@@ -10,6 +10,7 @@ import {
   type SqliteOpenMode,
 } from "./sqliteDatabase.js";
 import type { TaskStore, TaskStoreOptions } from "./store.js";
+import { claimableTask, type ListOptions, listedTask, taskFromRow } from "./taskDoc.js";
 import { EngineTaskStore, type TaskRows } from "./taskStoreEngine.js";
 import { eligibleAt } from "./transitions.js";
 
@@ -47,10 +48,6 @@ export function openSqliteTaskStore(
     if (path !== ":memory:") chmodSync(path, 0o600);
   }
   return new EngineTaskStore("sqlite", `sqlite:${path}`, new SqliteTaskRows(db), opts);
-}
-
-function parse(doc: string): Task {
-  return JSON.parse(doc) as Task;
 }
 
 class SqliteTaskRows implements TaskRows {
@@ -111,17 +108,17 @@ class SqliteTaskRows implements TaskRows {
             `task ${task.id} collides with another (assignment, generation)`,
           );
         }
-        return { task: parse(existing), created: false };
+        return { task: taskFromRow(task.id, existing), created: false };
       })
       .immediate();
   }
 
   async get(id: string): Promise<Task | undefined> {
     const doc = this.stmts.get.get(id) as string | undefined;
-    return doc === undefined ? undefined : parse(doc);
+    return doc === undefined ? undefined : taskFromRow(id, doc);
   }
 
-  async query(q: TaskQuery): Promise<Task[]> {
+  async query(q: TaskQuery, opts?: ListOptions): Promise<Task[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];
     const add = (clause: string, ...values: (string | number)[]) => {
@@ -139,16 +136,12 @@ class SqliteTaskRows implements TaskRows {
     if (q.assignmentId) add("assignment_id = ?", q.assignmentId);
     if (q.createdBefore) add("created_at < ?", q.createdBefore.toISOString());
     if (q.createdAfter) add("created_at >= ?", q.createdAfter.toISOString());
-    let sql = "SELECT doc FROM tasks";
+    let sql = "SELECT id, doc FROM tasks";
     if (where.length > 0) sql += ` WHERE ${where.join(" AND ")}`;
     sql += " ORDER BY created_at, id";
     if (q.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(q.limit))}`;
-    return (
-      this.db
-        .prepare(sql)
-        .pluck()
-        .all(...args) as string[]
-    ).map(parse);
+    const rows = this.db.prepare(sql).all(...args) as { id: string; doc: string }[];
+    return rows.flatMap((r) => listedTask(r.id, r.doc, opts) ?? []);
   }
 
   async mutate(id: string, fn: (t: Task) => Task): Promise<Task> {
@@ -156,7 +149,7 @@ class SqliteTaskRows implements TaskRows {
       .transaction(() => {
         const doc = this.stmts.get.get(id) as string | undefined;
         if (doc === undefined) throw new TaskStoreError("not-found", `no task ${id}`);
-        const before = parse(doc);
+        const before = taskFromRow(id, doc);
         const after = fn(before);
         if (after !== before) this.stmts.update.run(this.row(after));
         return after;
@@ -174,7 +167,8 @@ class SqliteTaskRows implements TaskRows {
         for (let offset = 0; ; offset += 64) {
           const docs = this.stmts.candidates.all(nowIso, offset) as string[];
           for (const doc of docs) {
-            const t = parse(doc);
+            const t = claimableTask(doc);
+            if (!t) continue;
             const gateOpen =
               t.revoke !== undefined &&
               this.stmts.done.get(t.revoke.afterAssignmentId, t.revoke.afterGeneration) !== undefined;
@@ -191,7 +185,7 @@ class SqliteTaskRows implements TaskRows {
   }
 
   async expired(now: Date): Promise<Task[]> {
-    return (this.stmts.expired.all(now.toISOString()) as string[]).map(parse);
+    return (this.stmts.expired.all(now.toISOString()) as string[]).flatMap((d) => claimableTask(d) ?? []);
   }
 
   async close(): Promise<void> {

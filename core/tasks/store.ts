@@ -2,6 +2,7 @@
 import type { KeyObject } from "node:crypto";
 import type { SigningKey } from "../signing/ed25519.js";
 import type { AdoptionFacts, RaiseInput, Task, TaskQuery, TaskResult } from "./model.js";
+import type { ListOptions } from "./taskDoc.js";
 import type { LeaseRef, RetryPolicy } from "./transitions.js";
 
 export type TaskStoreBackend = "sqlite" | "azure-table";
@@ -38,10 +39,17 @@ export interface TaskStore {
    * done at once with an `adopted` result, so every later plan counts the credential as managed. Idempotent
    * per (assignmentId, generation) like raise.
    */
-  adopt(input: RaiseInput, adoption: AdoptionFacts, signer: SigningKey): Promise<{ task: Task; created: boolean }>;
+  adopt(
+    input: RaiseInput,
+    adoption: AdoptionFacts,
+    signer: SigningKey,
+  ): Promise<{ task: Task; created: boolean }>;
   get(id: string): Promise<Task | undefined>;
-  /** Tasks matching the query, oldest first. */
-  list(query?: TaskQuery): Promise<Task[]>;
+  /**
+   * Tasks matching the query, oldest first. A malformed row fails the listing with an error naming it,
+   * unless `opts.onMalformed` is given: then it is reported there and skipped.
+   */
+  list(query?: TaskQuery, opts?: ListOptions): Promise<Task[]>;
 
   /**
    * Claims the next claimable task exclusively: pending, retryable-failed past its backoff, or held

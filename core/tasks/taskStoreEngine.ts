@@ -7,6 +7,7 @@ import type { AdoptionFacts, RaiseInput, Task, TaskDecision, TaskQuery, TaskResu
 import { assertNoSecretShape, buildTaskSpec } from "./raiseInput.js";
 import { signDecision, signResult } from "./stateSignatures.js";
 import type { CancelOptions, ClaimOptions, TaskStore, TaskStoreBackend, TaskStoreOptions } from "./store.js";
+import type { ListOptions } from "./taskDoc.js";
 import { signTask } from "./taskSignature.js";
 import * as tx from "./transitions.js";
 
@@ -15,8 +16,8 @@ export interface TaskRows {
   /** Inserts the task unless one with its id exists; returns the stored task and whether it was new. */
   insert(task: Task): Promise<{ task: Task; created: boolean }>;
   get(id: string): Promise<Task | undefined>;
-  /** Tasks matching the query, by createdAt then id. */
-  query(q: TaskQuery): Promise<Task[]>;
+  /** Tasks matching the query, by createdAt then id; malformed rows as ListOptions says. */
+  query(q: TaskQuery, opts?: ListOptions): Promise<Task[]>;
   /** Atomically applies `fn` to the stored task; `fn` may throw to abort. */
   mutate(id: string, fn: (t: Task) => Task): Promise<Task>;
   /**
@@ -84,8 +85,8 @@ export class EngineTaskStore implements TaskStore {
     return this.rows.get(id);
   }
 
-  async list(query: TaskQuery = {}): Promise<Task[]> {
-    return this.rows.query(query);
+  async list(query: TaskQuery = {}, opts?: ListOptions): Promise<Task[]> {
+    return this.rows.query(query, opts);
   }
 
   async claimNext(opts: ClaimOptions): Promise<Task | undefined> {

@@ -79,8 +79,15 @@ describe("keyfleet records verify --head", () => {
     const db = new Database(dbPath);
     db.prepare("DELETE FROM records WHERE seq >= 4").run();
     db.close();
-    // Without an outside reference the shortened chain is consistent.
-    expect((await verify(location)).code).toBe(0);
+    // Without an outside reference the shortened chain is consistent: only an explicit flag passes it, and
+    // the output says what was not checked.
+    const blind = await verify(location);
+    expect(blind.code).toBe(2);
+    expect(blind.stdout).toMatch(/records NOT VERIFIED/);
+    expect(blind.stderr).toMatch(/records not verified: give the published head/);
+    const allowed = await verify(location, "--allow-no-anchor");
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toMatch(/NOT CHECKED: the chain's end: no anchor or published head/);
     const head = `5:${records[4]!.hash}`;
     const text = await verify(location, "--head", head);
     expect(text.code).toBe(1);
@@ -107,7 +114,7 @@ describe("keyfleet records verify --head", () => {
       prevHash = forged.hash;
     }
     db.close();
-    expect((await verify(location)).code).toBe(0);
+    expect((await verify(location, "--allow-no-anchor")).code).toBe(0);
     const rewritten = await verify(location, "--json", "--head", `5:${records[4]!.hash}`);
     expect(rewritten.code).toBe(1);
     expect(JSON.parse(rewritten.stdout)).toMatchObject({

@@ -70,7 +70,7 @@ describe("keyfleet tasks and records", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/id\s+/);
     expect(r.stdout).toContain("person2@contoso.example");
-    expect(r.stdout).toMatch(/signed by\s+key [0-9a-f]{32}/);
+    expect(r.stdout).toMatch(/signed by\s+the pipeline's key [0-9a-f]{32} \(signature valid\)/);
     expect((await runCli(["tasks", "show", "ffffffffffff"], { env })).code).toBe(2);
   });
 
