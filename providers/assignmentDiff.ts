@@ -1,6 +1,7 @@
 // The pure decisions of the KeyAssignment provider: input checks, whether a registered key still fits a
 // profile, and how a change maps to Pulumi's diff (nothing / update in place / replace).
 import type { DiffResult } from "@pulumi/pulumi/dynamic/index.js";
+import { isLostCredential, keyFits } from "../core/plan/fit.js";
 import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
 import { unknownValue } from "./assignmentTypes.js";
 
@@ -57,6 +58,24 @@ export function checkAssignmentInputs(news: Partial<AssignmentInputs>): CheckFai
       reason: "adoptCriteria must be {aaguids, displayNameContains, createdBefore}",
     });
   }
+  const d = news.decision;
+  if (d !== undefined && !isUnknown(d)) {
+    const kinds = ["provision", "wait", "keep", "adopt", "replace"];
+    if (
+      typeof d !== "object" ||
+      d === null ||
+      !kinds.includes(d.kind) ||
+      !Number.isInteger(d.generation) ||
+      typeof d.methodId !== "string" ||
+      !Array.isArray(d.cancelGenerations) ||
+      !Array.isArray(d.revokeNow)
+    ) {
+      failures.push({
+        property: "decision",
+        reason: "decision must be {kind, generation, methodId, cancelGenerations, revokeNow, reason}",
+      });
+    }
+  }
   const p = news.profile;
   if (isUnknown(p)) return failures;
   if (typeof p !== "object" || p === null) {
@@ -92,33 +111,21 @@ export function checkAssignmentInputs(news: Partial<AssignmentInputs>): CheckFai
   return failures;
 }
 
-/**
- * Whether a registered key (its AAGUID, model and the credProtect it was made with) satisfies a profile. As in
- * the spec, an empty AAGUID list lets the model list decide and vice versa; both empty means any key.
- */
+/** Whether the key on hand (as the state records it) still fits the profile: core's one judgement. */
 export function keyFitsProfile(
   key: { aaguid: string; model: string; credProtect: number },
   profile: AssignmentInputs["profile"],
 ): boolean {
-  const byAaguid = profile.allowedAaguids.includes(key.aaguid.toLowerCase());
-  const byModel = profile.allowedModels.includes(key.model);
-  const aaguidOk =
-    (profile.allowedAaguids.length === 0 && profile.allowedModels.length === 0) ||
-    byAaguid ||
-    (profile.allowedAaguids.length === 0 && byModel);
-  // An adopted key's credProtect is unknown (0): Entra does not report it, so only the AAGUID can be judged.
-  const credProtectOk = key.credProtect === 0 || key.credProtect >= profile.credProtect;
-  return aaguidOk && credProtectOk;
+  return keyFits(
+    { aaGuid: key.aaguid, model: key.model || null, credProtect: key.credProtect },
+    { aaguids: profile.allowedAaguids, models: profile.allowedModels, credProtect: profile.credProtect },
+  );
 }
 
-/**
- * Whether a credential created at `createdDateTime` (ISO 8601) is the lost key of a slot reported lost on
- * `lostSince` (YYYY-MM-DD): registered before that day, compared by day as core/plan does. A credential with
- * no creation time counts as lost there too, so the provider and the plan agree.
- */
+/** Whether a credential created at `createdDateTime` is the lost key of a slot lost on `lostSince`. */
 export function lostCredential(createdDateTime: string, lostSince: string | undefined): boolean {
   if (!lostSince || isUnknown(lostSince)) return false;
-  return createdDateTime.slice(0, 10) < lostSince;
+  return isLostCredential(createdDateTime, lostSince);
 }
 
 const canonical = (v: unknown): string =>
@@ -164,6 +171,20 @@ export function diffAssignment(stored: AssignmentOutputs, news: AssignmentInputs
     return { changes: true, replaces: ["lostSince"], deleteBeforeReplace: true };
   }
   const changed = comparedKeys.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+  const d = isUnknown(news.decision) ? undefined : news.decision;
+  if (d) {
+    // The run's plan decided (core/plan decideKey): a replacement is created before the old key retires;
+    // anything the plan asks to do now (revoke a retiring key, supersede a stale task, adopt) is an update.
+    if (olds.status === "active" && d.kind === "replace") {
+      return { changes: true, replaces: ["profile"], deleteBeforeReplace: false };
+    }
+    const work =
+      d.revokeNow.length > 0 ||
+      d.cancelGenerations.length > 0 ||
+      (d.kind === "adopt" && olds.methodId !== d.methodId) ||
+      (d.kind === "provision" && (olds.status === "active" || olds.generation !== d.generation));
+    return { changes: changed.length > 0 || work };
+  }
   if (
     olds.status === "active" &&
     changed.includes("profile") &&

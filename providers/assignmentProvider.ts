@@ -16,21 +16,28 @@
 // lists, and none of them ever counts as the working key (no re-adoption; read reports pending or gone).
 // Every credential the provider deletes goes through `revokeCredential`, which writes a signed record.
 import type * as dynamic from "@pulumi/pulumi/dynamic/index.js";
+import { isLostCredential, keyFits } from "../core/plan/fit.js";
 import type { RaiseInput, Task } from "../core/tasks/model.js";
-import { checkAssignmentInputs, diffAssignment, keyFitsProfile, lostCredential } from "./assignmentDiff.js";
-import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
+import { freshDecision } from "./assignmentDecision.js";
+import { checkAssignmentInputs, diffAssignment } from "./assignmentDiff.js";
+import type { AssignmentDecision, AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
 import type { Fido2Credential, ProviderBackends, RevocationSubject } from "./backends.js";
-import { backendsFor, configureBackends } from "./configuredBackends.js";
-import { pipelineProvenance } from "./pipelineAudit.js";
+import { backendsFor, configureBackends, stackOptions } from "./configuredBackends.js";
+import { PIPELINE_ACTOR, pipelineProvenance } from "./pipelineAudit.js";
+import { admitRevocation, currentApproval, UnapprovedRevocationError } from "./runApproval.js";
 
 const OPEN: readonly Task["state"][] = ["pending", "claimed", "registering", "failed"];
 const isOpen = (t: Task) => OPEN.includes(t.state);
+const today = () => new Date().toISOString().slice(0, 10);
 
 /** Revoke tasks for an assignment's retiring credentials live under their own id: task ids are per (id, generation). */
 export const retireAssignmentId = (assignmentId: string) => `${assignmentId}~retire`;
 
 /** Whom a revocation of `methodId` held under this assignment is about, for its record. */
-function subjectOf(a: AssignmentInputs, methodId: string): RevocationSubject {
+function subjectOf(
+  a: Pick<AssignmentInputs, "objectId" | "userPrincipalName" | "assignmentId" | "slot">,
+  methodId: string,
+): RevocationSubject {
   return {
     objectId: a.objectId,
     userPrincipalName: a.userPrincipalName,
@@ -39,13 +46,6 @@ function subjectOf(a: AssignmentInputs, methodId: string): RevocationSubject {
     methodId,
   };
 }
-
-/**
- * assignmentId → the lost date, noted by diff when it asks for a lost-key replacement, so that the delete that
- * follows (in this process) can say why in the revocation record. Delete's own inputs are the old state,
- * which predates the lost mark; without the note the record gives the generic reason.
- */
-const lostReplacements = new Map<string, string>();
 
 function emptyOutputs(inputs: AssignmentInputs): AssignmentOutputs {
   return {
@@ -58,6 +58,7 @@ function emptyOutputs(inputs: AssignmentInputs): AssignmentOutputs {
     adoptCriteria: inputs.adoptCriteria,
     // State written before lostSince existed carries none.
     lostSince: inputs.lostSince ?? "",
+    ...(inputs.decision ? { decision: inputs.decision } : {}),
     status: "pending",
     generation: 0,
     taskState: "",
@@ -122,16 +123,25 @@ function raiseInput(inputs: AssignmentInputs, generation: number): RaiseInput {
   };
 }
 
-/** The registered credential a done provision task points at, if Entra still lists it. */
-function registered(task: Task, creds: Fido2Credential[]): Fido2Credential | undefined {
-  if (task.state !== "done" || task.result?.kind !== "registered") return undefined;
-  const methodId = task.result.methodId;
-  return creds.find((c) => c.id === methodId);
+/** The credential a done provision task registered or adopted, if Entra still lists it. */
+function heldBy(task: Task, creds: readonly Fido2Credential[]): Fido2Credential | undefined {
+  const m = resultMethodId(task);
+  return m === "" ? undefined : creds.find((c) => c.id === m);
 }
 
-async function provisionTasks(b: ProviderBackends, assignmentId: string): Promise<Task[]> {
-  const tasks = await b.tasks.list({ assignmentId });
-  return tasks.filter((t) => t.kind === "provision").sort((x, y) => x.generation - y.generation);
+/** The credential a done task registered or adopted ("" for none). */
+const resultMethodId = (t: Task) =>
+  t.state === "done" && (t.result?.kind === "registered" || t.result?.kind === "adopted")
+    ? t.result.methodId
+    : "";
+
+/** The credProtect a task's key was made with; 0 (unknown) for an adopted one. */
+const credProtectOf = (t: Task) => (t.result?.kind === "registered" ? t.profile.credProtect : 0);
+
+/** The person's provision tasks (all slots), oldest generation first. */
+async function personTasks(b: ProviderBackends, objectId: string): Promise<Task[]> {
+  const tasks = await b.tasks.list({ personObjectId: objectId, kind: "provision" });
+  return tasks.sort((x, y) => x.generation - y.generation);
 }
 
 async function retiringTasks(b: ProviderBackends, assignmentId: string): Promise<Task[]> {
@@ -141,24 +151,17 @@ async function retiringTasks(b: ProviderBackends, assignmentId: string): Promise
 }
 
 /** Methods still awaiting deferred revocation for this assignment (only those Entra still lists). */
-function retiringIds(retire: Task[], creds: Fido2Credential[]): string[] {
+function retiringIds(retire: Task[], creds: readonly Fido2Credential[]): string[] {
   const present = new Set(creds.map((c) => c.id));
   return [...new Set(retire.map((t) => t.revoke?.methodId ?? "").filter((id) => present.has(id)))].sort();
 }
 
-/** Credentials Keyfleet registered or adopted for other slots of this person: an `adopt` slot must not take them. */
-async function claimedElsewhere(b: ProviderBackends, inputs: AssignmentInputs): Promise<Set<string>> {
-  const tasks = await b.tasks.list({ personObjectId: inputs.objectId, kind: "provision" });
-  const ids = new Set<string>();
-  for (const t of tasks) {
-    if (t.assignmentId !== inputs.assignmentId && t.result?.kind === "registered") ids.add(t.result.methodId);
-  }
-  return ids;
-}
-
 async function raiseDeferredRevocation(
   b: ProviderBackends,
-  old: AssignmentOutputs,
+  old: Pick<
+    AssignmentOutputs,
+    "assignmentId" | "objectId" | "userPrincipalName" | "slot" | "profile" | "methodId" | "generation"
+  >,
   afterGeneration: number,
 ): Promise<void> {
   if (!old.methodId) return;
@@ -177,64 +180,196 @@ async function raiseDeferredRevocation(
   );
 }
 
-/** Carries out deferred revocations in Entra (each one recorded), then cancels their station tasks. */
-async function revokeNow(b: ProviderBackends, retire: Task[], reason: string): Promise<void> {
-  for (const t of retire) {
-    if (t.revoke) {
-      await b.revokeCredential(
-        {
-          objectId: t.person.objectId,
-          userPrincipalName: t.person.userPrincipalName,
-          assignmentId: t.revoke.afterAssignmentId,
-          slot: t.slot,
-          methodId: t.revoke.methodId,
-        },
-        reason,
-      );
-    }
-    await b.tasks.cancel(t.id, { reason, force: true });
+/** Cancels tasks, signed by the pipeline. */
+async function cancelAll(b: ProviderBackends, tasks: readonly Task[], reason: string, supersededBy?: string) {
+  for (const t of tasks) {
+    if (t.state === "done" || t.state === "cancelled") continue;
+    await b.tasks.cancel(t.id, {
+      reason,
+      force: true,
+      signer: b.signer,
+      ...(supersededBy ? { supersededBy } : {}),
+    });
   }
 }
 
-const lostReason = (assignmentId: string, since: string) => `${assignmentId}: key reported lost on ${since}`;
-
 /**
- * Revokes, at once, this assignment's credentials that Entra still lists and that were registered before the
- * slot's lost date (those its tasks registered or were retiring), and cancels deferred revocations of them.
- * Returns what is left: the credentials and the open retire tasks.
+ * Revokes credentials of this assignment now (each admitted by the run's approval first, each recorded), and
+ * cancels the deferred revocations that become moot. Returns the credentials Entra still lists.
  */
-async function revokeLost(
+async function revokeApproved(
   b: ProviderBackends,
-  a: AssignmentInputs,
-  tasks: Task[],
-  retire: Task[],
-  creds: Fido2Credential[],
-): Promise<{ creds: Fido2Credential[]; retire: Task[] }> {
-  if (!a.lostSince) return { creds, retire };
-  const mine = new Set([
-    ...tasks.map((t) => (t.result?.kind === "registered" ? t.result.methodId : "")),
-    ...retire.map((t) => t.revoke?.methodId ?? ""),
-  ]);
-  const lost = creds.filter((c) => mine.has(c.id) && lostCredential(c.createdDateTime, a.lostSince));
-  if (lost.length === 0) return { creds, retire };
-  const reason = lostReason(a.assignmentId, a.lostSince);
-  for (const c of lost) await b.revokeCredential(subjectOf(a, c.id), reason);
-  const gone = new Set(lost.map((c) => c.id));
-  const moot = retire.filter((t) => gone.has(t.revoke?.methodId ?? ""));
-  for (const t of moot) await b.tasks.cancel(t.id, { reason, force: true });
-  return { creds: creds.filter((c) => !gone.has(c.id)), retire: retire.filter((t) => !moot.includes(t)) };
+  a: Pick<AssignmentInputs, "objectId" | "userPrincipalName" | "assignmentId" | "slot">,
+  methodIds: readonly string[],
+  creds: readonly Fido2Credential[],
+  retire: readonly Task[],
+  reason: string,
+): Promise<Fido2Credential[]> {
+  const approval = currentApproval();
+  const listed = new Set(creds.map((c) => c.id));
+  const gone = new Set<string>();
+  for (const m of methodIds) {
+    if (!listed.has(m)) continue;
+    if (!approval) {
+      throw new UnapprovedRevocationError(
+        `keyfleet: ${a.assignmentId}: revoking ${m} needs this run's approval, and the program declared none (is the program older than the provider?); nothing was revoked`,
+      );
+    }
+    admitRevocation(approval, { assignmentId: a.assignmentId, objectId: a.objectId, methodId: m });
+    await b.revokeCredential(subjectOf(a, m), reason);
+    gone.add(m);
+  }
+  await cancelAll(
+    b,
+    retire.filter((t) => gone.has(t.revoke?.methodId ?? "")),
+    reason,
+  );
+  return creds.filter((c) => !gone.has(c.id));
 }
 
-/** A credential an `adopt` slot may take over: it fits the profile and every adopt criterion holds. */
-function adoptable(c: Fido2Credential, inputs: AssignmentInputs): boolean {
-  const k = inputs.adoptCriteria;
-  if (lostCredential(c.createdDateTime, inputs.lostSince)) return false;
-  if (!keyFitsProfile({ aaguid: c.aaGuid, model: c.model, credProtect: 0 }, inputs.profile)) return false;
-  if (k.aaguids.length > 0 && !k.aaguids.includes(c.aaGuid.toLowerCase())) return false;
-  if (k.displayNameContains && !c.displayName.includes(k.displayNameContains)) return false;
-  if (k.createdBefore && !(c.createdDateTime !== "" && c.createdDateTime.slice(0, 10) < k.createdBefore))
-    return false;
-  return true;
+class StalePlanError extends Error {
+  readonly brand = "keyfleet.StalePlanError";
+}
+
+/** Executes the decision for an assignment (create and update alike); returns the resource's outputs. */
+async function execute(inputs: AssignmentInputs): Promise<{ id: string; outs: AssignmentOutputs }> {
+  const b = await backendsFor(`provision ${inputs.assignmentId}`);
+  const base = emptyOutputs(inputs);
+  const [all, listed, retireNow] = await Promise.all([
+    personTasks(b, inputs.objectId),
+    b.directory.listFido2(inputs.objectId),
+    retiringTasks(b, inputs.assignmentId),
+  ]);
+  const d: AssignmentDecision | undefined = inputs.decision ?? freshDecision(inputs, all, listed, today());
+  if (!d) throw new Error(`keyfleet: ${inputs.assignmentId}: the plan holds no key for this assignment`);
+  const tasks = all.filter((t) => t.assignmentId === inputs.assignmentId);
+  const id = (generation: number) => `${inputs.assignmentId}@${generation}`;
+  const stale = (why: string) =>
+    new StalePlanError(
+      `keyfleet: ${inputs.assignmentId}: the plan said '${d.kind}' (${d.reason}), but ${why}; nothing was changed for it: run 'pulumi up' again`,
+    );
+
+  // Lost keys go first, and retiring keys whose replacement is active; both were approved with the plan.
+  const creds = await revokeApproved(b, inputs, d.revokeNow, listed, retireNow, d.reason);
+  const retire = (await retiringTasks(b, inputs.assignmentId)).filter((t) =>
+    creds.some((c) => c.id === t.revoke?.methodId),
+  );
+  const retiring = () => retiringIds(retire, creds);
+  const byGeneration = (g: number) => tasks.find((t) => t.generation === g);
+
+  switch (d.kind) {
+    case "keep": {
+      const cred = creds.find((c) => c.id === d.methodId);
+      const task = tasks.find((t) => heldBy(t, creds)?.id === d.methodId);
+      if (!cred || !task) throw stale(`Entra or the task store no longer has ${d.methodId}`);
+      return {
+        id: id(task.generation),
+        outs: {
+          ...active(base, cred, task.generation, credProtectOf(task), task.result?.kind === "adopted"),
+          retiring: retiring(),
+        },
+      };
+    }
+    case "wait": {
+      const task = byGeneration(d.generation);
+      if (!task) throw stale(`task g${d.generation} is not in the store`);
+      const cred = heldBy(task, creds);
+      if (cred)
+        return {
+          id: id(task.generation),
+          outs: { ...active(base, cred, task.generation, credProtectOf(task), false), retiring: retiring() },
+        };
+      return { id: id(task.generation), outs: { ...pending(base, task), retiring: retiring() } };
+    }
+    case "adopt": {
+      const cred = creds.find((c) => c.id === d.methodId);
+      const elsewhere = all.some(
+        (t) =>
+          t.assignmentId !== inputs.assignmentId && t.state === "done" && heldBy(t, creds)?.id === d.methodId,
+      );
+      if (!cred || elsewhere)
+        throw stale(`${d.methodId} is ${cred ? "held by another slot" : "gone from Entra"}`);
+      if (
+        !keyFits({ aaGuid: cred.aaGuid, model: cred.model }, fitProfile(inputs)) ||
+        isLostCredential(cred.createdDateTime, inputs.lostSince)
+      )
+        throw stale(`${d.methodId} does not fit the slot`);
+      await cancelAll(
+        b,
+        tasks.filter((t) => d.cancelGenerations.includes(t.generation)),
+        `${inputs.assignmentId}: adopted ${d.methodId} instead`,
+      );
+      const { task } = await b.tasks.adopt(
+        raiseInput(inputs, d.generation),
+        {
+          methodId: cred.id,
+          aaGuid: cred.aaGuid.toLowerCase(),
+          ...(cred.model ? { model: cred.model } : {}),
+          registeredAt: cred.createdDateTime,
+        },
+        b.signer,
+      );
+      return {
+        id: id(task.generation),
+        outs: { ...active(base, cred, task.generation, 0, true), retiring: retiring() },
+      };
+    }
+    case "replace": {
+      const { task } = await b.tasks.raise(raiseInput(inputs, d.generation), b.signer);
+      const old = tasks.find((t) => heldBy(t, creds)?.id === d.methodId);
+      if (old) {
+        await raiseDeferredRevocation(
+          b,
+          { ...base, methodId: d.methodId, generation: old.generation },
+          task.generation,
+        );
+      }
+      return {
+        id: id(task.generation),
+        outs: { ...pending(base, task), retiring: [...new Set([...retiring(), d.methodId])].sort() },
+      };
+    }
+    case "provision": {
+      const superseded = tasks.filter((t) => d.cancelGenerations.includes(t.generation));
+      const { task } = await b.tasks.raise(raiseInput(inputs, d.generation), b.signer);
+      await cancelAll(b, superseded, `superseded: ${inputs.assignmentId} changed in the specs`, task.id);
+      return { id: id(task.generation), outs: { ...pending(base, task), retiring: retiring() } };
+    }
+  }
+}
+
+function fitProfile(inputs: AssignmentInputs) {
+  return {
+    aaguids: inputs.profile.allowedAaguids,
+    models: inputs.profile.allowedModels,
+    credProtect: inputs.profile.credProtect,
+  };
+}
+
+/** What `pulumi destroy` does to a key: it leaves the stack; the credential stays unless the stack allows revoking. */
+async function release(
+  b: ProviderBackends,
+  olds: AssignmentOutputs,
+  tasks: readonly Task[],
+  retire: readonly Task[],
+) {
+  const why = `pulumi destroy: ${olds.assignmentId} left the stack`;
+  await cancelAll(b, [...tasks, ...retire], why);
+  await b.records.append({
+    action: "release",
+    actor: { ...PIPELINE_ACTOR },
+    subject: {
+      assignmentId: olds.assignmentId,
+      personObjectId: olds.objectId,
+      userPrincipalName: olds.userPrincipalName,
+      slot: olds.slot,
+      ...(olds.methodId ? { methodId: olds.methodId } : {}),
+    },
+    detail: olds.methodId
+      ? `${why}; its credential ${olds.methodId} stays registered in Entra (keyfleet:allowDestroyRevocations is not set)`
+      : `${why}; nothing was registered`,
+    provenance: pipelineProvenance(),
+  });
 }
 
 export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInputs, AssignmentOutputs>> = {
@@ -247,89 +382,41 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
   },
 
   async diff(_id, olds, news) {
-    const d = diffAssignment(olds, news);
-    if (d.deleteBeforeReplace && d.replaces?.includes("lostSince"))
-      lostReplacements.set(olds.assignmentId, news.lostSince);
-    return d;
+    return diffAssignment(olds, news);
   },
 
   async create(inputs) {
-    const b = await backendsFor(`provision ${inputs.assignmentId}`);
-    const base = emptyOutputs(inputs);
-    const [tasks, listed, retiringNow] = await Promise.all([
-      provisionTasks(b, inputs.assignmentId),
-      b.directory.listFido2(inputs.objectId),
-      retiringTasks(b, inputs.assignmentId),
-    ]);
-    // A lost key still registered (its revocation failed, or state was lost) goes now, before anything else.
-    const { creds, retire } = await revokeLost(b, inputs, tasks, retiringNow, listed);
-    const live = tasks.filter((t) => t.state !== "cancelled");
-    const next = (tasks.at(-1)?.generation ?? 0) + 1;
-    const id = (generation: number) => `${inputs.assignmentId}@${generation}`;
-
-    // A credential Keyfleet already registered for this assignment (state lost, or a re-run after an interruption).
-    for (const t of [...live].reverse()) {
-      const cred = registered(t, creds);
-      if (!cred) continue;
-      if (
-        keyFitsProfile(
-          { aaguid: cred.aaGuid, model: cred.model, credProtect: t.profile.credProtect },
-          inputs.profile,
-        )
-      ) {
-        const retiring = retiringIds(retire, creds);
-        return {
-          id: id(t.generation),
-          outs: { ...active(base, cred, t.generation, t.profile.credProtect, false), retiring },
-        };
-      }
-      // The key on hand no longer fits: this is a replacement. Raise the new generation and gate the old
-      // credential's revocation on it (the old resource's delete finds the same order and revokes nothing).
-      const { task } = await b.tasks.raise(raiseInput(inputs, next), b.signer);
-      const old = active(base, cred, t.generation, t.profile.credProtect, false);
-      await raiseDeferredRevocation(b, old, task.generation);
-      return { id: id(task.generation), outs: { ...pending(base, task), retiring: [cred.id] } };
-    }
-
-    // An open task for this assignment: keep waiting on it (raising is idempotent per generation).
-    const open = live.filter(isOpen).at(-1);
-    if (open) return { id: id(open.generation), outs: pending(base, open) };
-
-    if (inputs.adopt) {
-      const taken = await claimedElsewhere(b, inputs);
-      const fitting = creds
-        .filter((c) => !taken.has(c.id) && adoptable(c, inputs))
-        .sort((x, y) => x.createdDateTime.localeCompare(y.createdDateTime) || x.id.localeCompare(y.id));
-      const chosen = fitting[0];
-      if (chosen) return { id: id(0), outs: active(base, chosen, 0, 0, true) };
-    }
-
-    const { task } = await b.tasks.raise(raiseInput(inputs, next), b.signer);
-    return { id: id(task.generation), outs: pending(base, task) };
+    return execute(inputs);
   },
 
   async read(id, props) {
     const olds = props as AssignmentOutputs;
     const b = await backendsFor(`read ${olds.assignmentId}`);
-    const [tasks, creds, retire] = await Promise.all([
-      provisionTasks(b, olds.assignmentId),
+    const [all, creds, retire] = await Promise.all([
+      personTasks(b, olds.objectId),
       b.directory.listFido2(olds.objectId),
       retiringTasks(b, olds.assignmentId),
     ]);
+    const tasks = all.filter((t) => t.assignmentId === olds.assignmentId);
     const base: AssignmentOutputs = { ...emptyOutputs(olds), retiring: retiringIds(retire, creds) };
     const gone = { id: "" } as const;
     // A key registered before the slot's lost date is never the working key, even while Entra still lists it.
-    const usable = creds.filter((c) => !lostCredential(c.createdDateTime, olds.lostSince));
+    const usable = creds.filter((c) => !isLostCredential(c.createdDateTime, olds.lostSince));
 
-    if (olds.adopted) {
+    // Adopted before adoptions were recorded as tasks: the state alone says which credential it is.
+    if (olds.adopted && !tasks.some((t) => t.result?.kind === "adopted")) {
       const cred = usable.find((c) => c.id === olds.methodId);
       return cred ? { id, props: active(base, cred, 0, 0, true) } : gone;
     }
     const mine = tasks.filter((t) => t.generation >= olds.generation && t.state !== "cancelled");
-    // The newest generation that is registered and still in Entra wins; then an open one is pending.
+    // The newest generation that is registered (or adopted) and still in Entra wins; then an open one is pending.
     for (const t of [...mine].reverse()) {
-      const cred = registered(t, usable);
-      if (cred) return { id, props: active(base, cred, t.generation, t.profile.credProtect, false) };
+      const cred = heldBy(t, usable);
+      if (cred)
+        return {
+          id,
+          props: active(base, cred, t.generation, credProtectOf(t), t.result?.kind === "adopted"),
+        };
     }
     const open = mine.filter(isOpen).at(-1);
     if (open) return { id, props: pending(base, open) };
@@ -338,120 +425,58 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
     return gone;
   },
 
-  async update(_id, olds, news) {
-    const b = await backendsFor(`update ${news.assignmentId}`);
-    const base = emptyOutputs(news);
-    const [tasks, listed, retiringNow] = await Promise.all([
-      provisionTasks(b, news.assignmentId),
-      b.directory.listFido2(news.objectId),
-      retiringTasks(b, news.assignmentId),
-    ]);
-    // A replaced key reported lost while its replacement is still pending must not wait for it.
-    const { creds, retire } = await revokeLost(b, news, tasks, retiringNow, listed);
-    if (olds.status === "active") {
-      const current = tasks.find((t) => t.generation === olds.generation);
-      const cred = creds.find((c) => c.id === olds.methodId);
-      if (!cred)
-        throw new Error(
-          `keyfleet: ${news.assignmentId}: credential ${olds.methodId} is no longer in Entra; run 'pulumi up --refresh'`,
-        );
-      // The replacement is active: the deferred revocations it gates can run now.
-      const due = retire.filter(
-        (t) => (t.revoke?.afterGeneration ?? Number.POSITIVE_INFINITY) <= olds.generation,
-      );
-      await revokeNow(
-        b,
-        due,
-        `revoked by the pipeline: ${news.assignmentId} generation ${olds.generation} is active`,
-      );
-      const left = retire.filter((t) => !due.includes(t));
-      return {
-        outs: {
-          ...active(
-            base,
-            cred,
-            olds.generation,
-            current?.profile.credProtect ?? olds.keyCredProtect,
-            olds.adopted,
-          ),
-          retiring: retiringIds(left, creds),
-        },
-      };
-    }
-    // Pending: the open task was raised with the old profile or display name; replace it with a new generation.
-    const open = tasks.filter(isOpen);
-    const changed =
-      JSON.stringify(olds.profile) !== JSON.stringify(news.profile) ||
-      olds.userPrincipalName !== news.userPrincipalName;
-    if (open.length > 0 && !changed) {
-      return { outs: { ...pending(base, open.at(-1)!), retiring: retiringIds(retire, creds) } };
-    }
-    if (!changed) {
-      // Only the lost mark changed, and the key the state waits for may have been registered since the last
-      // refresh: keep it rather than raise another (a lost one was revoked above and is not in `creds`).
-      const mine = tasks.filter((t) => t.generation >= olds.generation && t.state !== "cancelled");
-      for (const t of [...mine].reverse()) {
-        const cred = registered(t, creds);
-        if (!cred) continue;
-        const outs = active(base, cred, t.generation, t.profile.credProtect, false);
-        return { outs: { ...outs, retiring: retiringIds(retire, creds) } };
-      }
-    }
-    for (const t of open)
-      await b.tasks.cancel(t.id, {
-        reason: `superseded: ${news.assignmentId} changed in the specs`,
-        force: true,
-      });
-    const next = (tasks.at(-1)?.generation ?? 0) + 1;
-    const { task } = await b.tasks.raise(raiseInput(news, next), b.signer);
-    // Deferred revocations gated on the superseded generation need no change: a revoke task waits for any
-    // generation at or above its gate to be done.
-    return { outs: { ...pending(base, task), retiring: retiringIds(retire, creds) } };
+  async update(_id, _olds, news) {
+    const { outs } = await execute(news);
+    return { outs };
   },
 
   async delete(_id, props) {
     const olds = props as AssignmentOutputs;
-    const lostSince = lostReplacements.get(olds.assignmentId);
-    lostReplacements.delete(olds.assignmentId);
     // Without Graph, Pulumi would drop the resource from state while Entra keeps the key: refuse instead.
     const b = await backendsFor(`revoke ${olds.assignmentId} (deleting needs a configured Graph connection)`);
-    const [tasks, retire] = await Promise.all([
-      provisionTasks(b, olds.assignmentId),
+    const [all, retire] = await Promise.all([
+      personTasks(b, olds.objectId),
       retiringTasks(b, olds.assignmentId),
     ]);
-    const newer = tasks.filter((t) => t.generation > olds.generation && t.state !== "cancelled");
-    // A lost key is never kept until a replacement is active: it falls through to the immediate revocation.
-    if (newer.length > 0 && !olds.adopted && lostSince === undefined) {
+    const tasks = all.filter((t) => t.assignmentId === olds.assignmentId);
+    const approval = currentApproval();
+    if (!approval) {
+      // No program ran: `pulumi destroy`. Revoke only when the stack explicitly allows it.
+      if (!stackOptions().allowDestroyRevocations) return release(b, olds, tasks, retire);
+      const reason = `pulumi destroy: ${olds.assignmentId} (keyfleet:allowDestroyRevocations is set)`;
+      await cancelAll(b, [...tasks, ...retire], reason);
+      const listed = new Set((await b.directory.listFido2(olds.objectId)).map((c) => c.id));
+      const methods = new Set([
+        olds.methodId,
+        ...tasks.map(resultMethodId),
+        ...retire.map((t) => t.revoke?.methodId ?? ""),
+      ]);
+      for (const m of methods) if (m && listed.has(m)) await b.revokeCredential(subjectOf(olds, m), reason);
+      return;
+    }
+    const entry = approval.assignments[olds.assignmentId];
+    if (!entry || entry.kind === "keep") {
+      throw new UnapprovedRevocationError(
+        `keyfleet: ${olds.assignmentId} (${olds.userPrincipalName}) is being deleted, but this run's plan did not approve it: nothing was revoked. The plan did not see this assignment (run 'keyfleet plan'); if it really must go, remove it with 'pulumi state delete' after revoking by hand.`,
+      );
+    }
+    if (entry.kind === "replace") {
       // A replacement: its create raised the newer generation. Keep the old key until that one is active.
-      const gate = newer.at(-1)!.generation;
-      await raiseDeferredRevocation(b, olds, gate);
-      for (const t of tasks) {
-        if (t.generation <= olds.generation && isOpen(t))
-          await b.tasks.cancel(t.id, { reason: "replaced", force: true });
-      }
+      const newer = tasks.filter((t) => t.generation > olds.generation && t.state !== "cancelled");
+      const gate = newer.at(-1)?.generation;
+      if (gate !== undefined) await raiseDeferredRevocation(b, olds, gate);
+      await cancelAll(
+        b,
+        tasks.filter((t) => t.generation <= olds.generation),
+        "replaced",
+      );
       return;
     }
-    if (newer.length > 0 && olds.adopted && lostSince === undefined) {
-      await raiseDeferredRevocation(b, { ...olds, generation: 0 }, newer.at(-1)!.generation);
-      return;
-    }
-    // A real removal, or a lost key's delete-first replacement: cancel open work, revoke the credential and
-    // any it was still retiring.
-    const reason =
-      lostSince === undefined
-        ? `${olds.assignmentId} removed from the specs`
-        : `${lostReason(olds.assignmentId, lostSince)}; a replacement follows`;
-    for (const t of tasks.filter(isOpen)) await b.tasks.cancel(t.id, { reason, force: true });
-    // The state may predate the station's registration: revoke what every done task registered, too (those
-    // Entra still lists; the one state names is revoked, and recorded, even if it is already gone).
-    const listed = new Set((await b.directory.listFido2(olds.objectId)).map((c) => c.id));
-    const methods = new Set([
-      olds.methodId,
-      ...tasks
-        .map((t) => (t.result?.kind === "registered" ? t.result.methodId : ""))
-        .filter((m) => listed.has(m)),
-    ]);
-    for (const m of methods) if (m) await b.revokeCredential(subjectOf(olds, m), reason);
-    await revokeNow(b, retire, reason);
+    // A removal (revoke / gone) or a lost key's delete-first replacement: cancel open work and revoke exactly
+    // what the plan approved for this assignment.
+    await cancelAll(b, tasks, entry.reason);
+    const listed = await b.directory.listFido2(olds.objectId);
+    await revokeApproved(b, olds, entry.methodIds, listed, retire, `${olds.assignmentId}: ${entry.reason}`);
+    if (entry.kind !== "lost") await cancelAll(b, retire, entry.reason);
   },
 };

@@ -21,6 +21,27 @@ export interface AssignmentInputs {
    * assignment registered before that day is revoked at once and never counts as the working key.
    */
   lostSince: string;
+  /**
+   * The run's plan for this key (core/plan decideKey), which create and update execute. Not compared by diff
+   * beyond what it says about replacement: it changes as work progresses (wait → keep) without the assignment
+   * changing. Absent in state written before it existed; a provider given none decides with decideKey itself.
+   */
+  decision?: AssignmentDecision;
+}
+
+/** The plan's key-scope action for one assignment, as the provider executes it. JSON-clean. */
+export interface AssignmentDecision {
+  kind: "provision" | "wait" | "keep" | "adopt" | "replace";
+  /** provision/replace/adopt: the generation to raise or record; wait: the one waited on; keep: 0. */
+  generation: number;
+  /** keep/adopt: the credential; replace: the one that retires once its replacement is active. */
+  methodId: string;
+  /** Open generations the pipeline cancels first (superseded, or made moot by an adoption). */
+  cancelGenerations: number[];
+  /** Credentials revoked now: a lost key at once, retiring keys whose replacement is active. */
+  revokeNow: string[];
+  /** The plan's sentence, for records and errors. */
+  reason: string;
 }
 
 export interface AdoptCriteriaInput {

@@ -18,11 +18,26 @@ export class ProviderConfigError extends Error {
 
 let settings: ProviderSettings | undefined;
 let opened: Promise<ProviderBackends> | undefined;
+let options: StackOptions = { allowDestroyRevocations: false };
+
+/** Stack settings the providers act on beyond the backends. */
+export interface StackOptions {
+  /** `keyfleet:allowDestroyRevocations`: `pulumi destroy` revokes the stack's keys (otherwise it leaves them). */
+  allowDestroyRevocations: boolean;
+}
 
 /** What a provider's `configure` receives: the stack config, keys with their `keyfleet:` prefix. */
 export function configureBackends(config: { get(key: string): string | undefined }): void {
   settings = providerSettings((key) => config.get(`keyfleet:${key}`));
   opened = undefined;
+  const allow = config.get("keyfleet:allowDestroyRevocations") ?? "";
+  if (allow !== "" && !/^(true|false|1|0|yes|no)$/i.test(allow))
+    throw new ProviderConfigError(`keyfleet:allowDestroyRevocations must be true or false, not '${allow}'`);
+  options = { allowDestroyRevocations: /^(true|1|yes)$/i.test(allow) };
+}
+
+export function stackOptions(): StackOptions {
+  return options;
 }
 
 /** The configured backends; `purpose` completes "cannot …" when they are missing or fail to open. */

@@ -2,6 +2,7 @@
 // safety rails, one KeyAssignment per (person, slot), one UnmanagedRemoval per credential the policy removes,
 // the optional azuread policy resources, and the stack outputs (with the records chain head). Kept apart from
 // the reads so that Pulumi's mocks can test the resource graph.
+
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { DesiredAssignment } from "../core/assignment.js";
@@ -9,11 +10,14 @@ import { desiredAssignments } from "../core/assignment.js";
 import type { PreflightReport } from "../core/entra/preflight.js";
 import type { UnmanagedAction } from "../core/plan/actions.js";
 import type { ActualState } from "../core/plan/actual.js";
-import { plan } from "../core/plan/plan.js";
-import { renderDisplayName } from "../core/spec/displayName.js";
+import { formerUpnsOf, type Plan, plan } from "../core/plan/plan.js";
+import { taskProfileOf } from "../core/plan/taskProfile.js";
 import type { Spec } from "../core/spec/model.js";
-import type { AssignmentInputs } from "./assignmentTypes.js";
+import { decisionFromActions } from "./assignmentDecision.js";
+import type { AssignmentDecision, AssignmentInputs } from "./assignmentTypes.js";
 import { KeyAssignment, resourceNameFor } from "./keyAssignment.js";
+import type { ApprovedAssignment, RunApprovalInputs } from "./runApproval.js";
+import { RunApproval } from "./runApprovalResource.js";
 import { removalNameFor, UnmanagedRemoval } from "./unmanagedRemoval.js";
 
 /** The built-in "Phishing-resistant MFA" authentication strength (FIDO2, Windows Hello, certificate). */
@@ -61,28 +65,19 @@ export interface FleetOutputs {
 
 const DECLARED = new Set(["provision", "wait", "keep", "adopt", "replace"]);
 
-/** The resource inputs for one desired assignment. */
-export function assignmentInputsFor(a: DesiredAssignment): AssignmentInputs {
+/** The resource inputs for one desired assignment, with the plan's decision for it when there is one. */
+export function assignmentInputsFor(
+  a: DesiredAssignment,
+  spec: Pick<Spec, "inventory">,
+  decision?: AssignmentDecision,
+): AssignmentInputs {
   const objectId = a.personId ?? "";
   return {
     assignmentId: a.id,
     objectId,
     userPrincipalName: a.userPrincipalName ?? objectId,
     slot: a.slot,
-    profile: {
-      name: a.profile.name,
-      allowedAaguids: [...a.profile.aaguids],
-      allowedModels: [...a.profile.models],
-      pinLength: a.profile.pin.length,
-      forceChangePin: a.profile.pin.forceChange,
-      credProtect: a.profile.credProtect,
-      displayName: renderDisplayName(a.profile.displayName, {
-        slot: a.slot,
-        profile: a.profile.name,
-        upn: a.userPrincipalName ?? "",
-        serial: a.serial ?? "",
-      }),
-    },
+    profile: taskProfileOf(a, spec.inventory),
     adopt: a.adopt !== undefined,
     adoptCriteria: {
       aaguids: [...(a.adopt?.aaguids ?? [])],
@@ -90,6 +85,41 @@ export function assignmentInputsFor(a: DesiredAssignment): AssignmentInputs {
       createdBefore: a.adopt?.createdBefore ?? "",
     },
     lostSince: a.state === "lost" ? (a.since ?? "") : "",
+    ...(decision ? { decision } : {}),
+  };
+}
+
+/** What the run's plan approves, for the RunApproval resource (providers/runApproval.ts). */
+export function approvalFor(
+  result: Plan,
+  maxRevokeShare: number,
+  allowMassRevoke: boolean,
+): RunApprovalInputs {
+  const assignments: Record<string, ApprovedAssignment> = {};
+  const entry = (id: string, kind: ApprovedAssignment["kind"], reason: string) => {
+    const e = assignments[id] ?? { kind, methodIds: [], retiring: [], reason };
+    // A removal or a lost key outranks "keep"; the first reason given stays.
+    if (e.kind === "keep") e.kind = kind;
+    assignments[id] = e;
+    return e;
+  };
+  const unmanaged: string[] = [];
+  for (const a of result.actions) {
+    if (a.kind === "unmanaged-remove" && a.personId) unmanaged.push(`${a.personId}/${a.methodId}`);
+    if (!a.assignmentId) continue;
+    if (a.kind === "revoke")
+      entry(a.assignmentId, a.cause === "lost" ? "lost" : "revoke", a.reason).methodIds.push(...a.methodIds);
+    else if (a.kind === "gone") entry(a.assignmentId, "gone", a.reason);
+    else if (a.kind === "replace") entry(a.assignmentId, "replace", a.reason);
+    else if (a.kind === "revoke-retired") entry(a.assignmentId, "keep", a.reason).retiring.push(a.methodId);
+  }
+  return {
+    assignments,
+    unmanaged: unmanaged.sort(),
+    atStake: result.summary.credentialsAtStake,
+    maxRevokeShare,
+    allowMassRevoke,
+    revocations: result.summary.revocations,
   };
 }
 
@@ -119,8 +149,14 @@ export function declareFleet(
   // Each key-scope action that keeps or wants a key is a resource; revocations are resources that are no longer
   // declared (their delete revokes), so the plan's revoke share is the share this run deletes.
   const wanted = new Set(result.actions.filter((a) => DECLARED.has(a.kind)).map((a) => a.assignmentId));
-  const desired = desiredAssignments(data.spec, data.actual).filter(
-    (a) => a.personId !== undefined && wanted.has(a.id),
+  const desired = desiredAssignments(data.spec, data.actual, {
+    formerUpns: formerUpnsOf(data.actual.tasks),
+  }).filter((a) => a.personId !== undefined && wanted.has(a.id));
+  // The plan's approval comes first: every resource that may revoke waits for it (dependsOn), so the
+  // providers know, before any create, update or delete, what this run may revoke.
+  const approval = new RunApproval(
+    "keyfleet-run-approval",
+    approvalFor(result, data.spec.policy.maxRevokeShare, options.allowMassRevoke),
   );
 
   // Both options apply to KeyAssignments only: an UnmanagedRemoval must leave state once its credential is
@@ -128,21 +164,31 @@ export function declareFleet(
   const keyOptions: pulumi.CustomResourceOptions = {
     protect: options.protect,
     retainOnDelete: options.retainOnDelete,
+    dependsOn: [approval],
   };
   const resources = desired.map(
-    (a) => new KeyAssignment(resourceNameFor(a.personId ?? "", a.slot), assignmentInputsFor(a), keyOptions),
+    (a) =>
+      new KeyAssignment(
+        resourceNameFor(a.personId ?? "", a.slot),
+        assignmentInputsFor(a, data.spec, decisionFromActions(result.actions, a.id)),
+        keyOptions,
+      ),
   );
   const removals = result.actions
     .filter((a): a is UnmanagedAction => a.kind === "unmanaged-remove" && a.personId !== undefined)
     .map(
       (a) =>
-        new UnmanagedRemoval(removalNameFor(a.personId ?? "", a.methodId), {
-          objectId: a.personId ?? "",
-          userPrincipalName: a.userPrincipalName ?? a.personId ?? "",
-          methodId: a.methodId,
-          aaGuid: a.aaGuid.toLowerCase(),
-          reason: a.reason,
-        }),
+        new UnmanagedRemoval(
+          removalNameFor(a.personId ?? "", a.methodId),
+          {
+            objectId: a.personId ?? "",
+            userPrincipalName: a.userPrincipalName ?? a.personId ?? "",
+            methodId: a.methodId,
+            aaGuid: a.aaGuid.toLowerCase(),
+            reason: a.reason,
+          },
+          { dependsOn: [approval] },
+        ),
     );
   const rows = pulumi.all(
     resources.map((r) =>

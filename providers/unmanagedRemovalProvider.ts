@@ -4,6 +4,7 @@
 // Compiled to dist/providers/unmanagedRemovalProvider.js by `npm run build`.
 import type * as dynamic from "@pulumi/pulumi/dynamic/index.js";
 import { backendsFor, configureBackends } from "./configuredBackends.js";
+import { admitRevocation, currentApproval, UnapprovedRevocationError } from "./runApproval.js";
 import type { UnmanagedRemovalInputs, UnmanagedRemovalOutputs } from "./unmanagedRemoval.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,6 +52,14 @@ export const unmanagedRemovalProvider: Required<
 
   async create(inputs) {
     const b = await backendsFor(`remove ${inputs.methodId} of ${inputs.objectId}`);
+    // Only what this run's plan approved, within its budget (providers/runApproval.ts).
+    const approval = currentApproval();
+    if (!approval) {
+      throw new UnapprovedRevocationError(
+        `keyfleet: removing ${inputs.methodId} of ${inputs.objectId} needs this run's approval, and the program declared none; nothing was removed`,
+      );
+    }
+    admitRevocation(approval, { objectId: inputs.objectId, methodId: inputs.methodId });
     const outcome = await b.revokeCredential(
       { objectId: inputs.objectId, userPrincipalName: inputs.userPrincipalName, methodId: inputs.methodId },
       inputs.reason,

@@ -20,6 +20,8 @@ export interface ProvisionAction extends ActionBase {
   /** The displayName as far as the plan knows it (the station adds model and serial it reads). */
   readonly displayName: string;
   readonly serial: string | undefined;
+  /** Pending generations raised with older settings that this one supersedes (cancelled by the pipeline). */
+  readonly supersedes: readonly number[];
 }
 
 /** A task for this key is open (pending, claimed or registering): nothing to raise. */

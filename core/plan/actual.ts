@@ -81,6 +81,9 @@ export const TaskFactSchema = Type.Object(
     userPrincipalName: Type.Optional(
       Type.String({ minLength: 1, description: "The UPN the task was raised for (finds renamed people)" }),
     ),
+    profileKey: Type.Optional(
+      Type.String({ description: "Fingerprint of the profile the task was raised with (core/plan/taskProfile.ts)" }),
+    ),
     adopted: Type.Optional(
       Type.Boolean({ description: "The credential was adopted, not made by a station" }),
     ),

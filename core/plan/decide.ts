@@ -29,6 +29,8 @@ export interface KeyAssignmentView {
   readonly leaving: string | undefined;
   /** The name the key is registered under (core/plan/keyName.ts). */
   readonly displayName: string;
+  /** profileKey of the profile a task raised today would carry; a pending task raised with another is stale. */
+  readonly profileKey?: string | undefined;
 }
 
 export interface KeyFacts {
@@ -150,7 +152,7 @@ export function decideKey(f: KeyFacts): Action[] {
       kind: "adopt",
       scope: "key",
       profile: a.profile.name,
-      generation: open?.generation ?? nextGeneration,
+      generation: nextGeneration,
       methodId: candidate.id,
       aaGuid: candidate.aaGuid,
       cancelGenerations: openGenerations(tasks),
@@ -159,6 +161,28 @@ export function decideKey(f: KeyFacts): Action[] {
     return out;
   }
 
+  // A pending task raised under other settings (PIN policy, profile, display name) is superseded by the next
+  // generation; one a station has claimed is left to finish.
+  if (
+    open &&
+    open.state === "pending" &&
+    a.profileKey !== undefined &&
+    open.profileKey !== undefined &&
+    open.profileKey !== a.profileKey
+  ) {
+    out.push({
+      ...base,
+      kind: "provision",
+      scope: "key",
+      profile: a.profile.name,
+      generation: nextGeneration,
+      displayName: a.displayName,
+      serial: a.serial,
+      supersedes: [open.generation],
+      reason: `task g${open.generation} was raised with older settings; superseded`,
+    });
+    return out;
+  }
   if (open) {
     out.push({
       ...base,
@@ -208,6 +232,7 @@ export function decideKey(f: KeyFacts): Action[] {
     generation: nextGeneration,
     displayName: a.displayName,
     serial: a.serial,
+    supersedes: [],
     reason: provisionReason(a, latest, lost.length > 0, held.length, tasks),
   });
   return out;

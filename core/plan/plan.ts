@@ -9,7 +9,7 @@ import type { Action, ActionKind, PlanNotice, RevokeAction } from "./actions.js"
 import { ACTION_KINDS, WORK_KINDS } from "./actions.js";
 import type { ActualState, TaskFact } from "./actual.js";
 import { decideKey, describeMethod, type KeyAssignmentView, openGenerations } from "./decide.js";
-import { assignmentDisplayName } from "./keyName.js";
+import { profileKey, taskProfileOf } from "./taskProfile.js";
 
 export interface PlanOptions {
   /** Today, YYYY-MM-DD (UTC): leaving dates and lost/adopt days compare against it. */
@@ -44,6 +44,7 @@ export interface Plan {
 
 /** The view decideKey takes of a spec assignment whose person the directory knows. */
 export function assignmentView(a: DesiredAssignment, spec: Pick<Spec, "inventory">): KeyAssignmentView {
+  const profile = taskProfileOf(a, spec.inventory);
   return {
     id: a.id,
     personId: a.personId ?? "",
@@ -60,7 +61,8 @@ export function assignmentView(a: DesiredAssignment, spec: Pick<Spec, "inventory
     adopt: a.adopt,
     serial: a.serial,
     leaving: a.leaving,
-    displayName: assignmentDisplayName(a, spec.inventory),
+    displayName: profile.displayName,
+    profileKey: profileKey(profile),
   };
 }
 

@@ -15,6 +15,7 @@ import type { Spec } from "../spec/model.js";
 import type { Task } from "../tasks/model.js";
 import { openTaskStore } from "../tasks/openTaskStore.js";
 import type { ActualState, TaskFact } from "./actual.js";
+import { profileKey } from "./taskProfile.js";
 
 export interface FleetReadSettings {
   entra: EntraSettings;
@@ -42,6 +43,7 @@ export function taskFacts(tasks: readonly Task[]): TaskFact[] {
         generation: t.generation,
         state: t.state,
         userPrincipalName: t.person.userPrincipalName.toLowerCase(),
+        profileKey: profileKey(t.profile),
       };
       // An adoption is the pipeline's own result (a credential the person already held): no station made it.
       const r = t.result as { kind: string; methodId?: string; aaGuid?: string } | undefined;

@@ -49,6 +49,7 @@ export function simulatePlan(desired: Spec, actual: ActualState, result: Plan, t
   for (const a of result.actions) {
     switch (a.kind) {
       case "provision":
+        cancel(a.assignmentId, a.supersedes);
         register(a.assignmentId as string, a.personId as string, a.profile, a.generation, a.serial);
         break;
       case "replace":
@@ -67,7 +68,9 @@ export function simulatePlan(desired: Spec, actual: ActualState, result: Plan, t
         break;
       }
       case "adopt":
+        cancel(a.assignmentId, a.cancelGenerations);
         tasks.push({
+          adopted: true,
           assignmentId: a.assignmentId as string,
           generation: a.generation,
           state: "done",

@@ -55,11 +55,11 @@ describe("pulumi up/refresh/destroy with the real engine", () => {
     const out = await project.outputs();
     expect(out.counts).toEqual({ pending: 2, active: 0 });
     expect((await store.list({ state: "pending" })).length).toBe(2);
-    // The program publishes the records chain head after the creates: here the two signed raises.
+    // The program publishes the records chain head after the creates: the run's approval and the two raises.
     const records = await openRecordStore(`sqlite:${join(project.dir, "tasks.db")}`);
     try {
       expect(out.recordsHead).toEqual(await records.head());
-      expect(out.recordsHead).toMatchObject({ seq: 2 });
+      expect(out.recordsHead).toMatchObject({ seq: 3 });
     } finally {
       await records.close();
     }

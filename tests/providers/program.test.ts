@@ -55,13 +55,18 @@ describe("the Pulumi program under mocks", () => {
     const out = await mockProgram();
     const keys = out.resources.filter((r) => r.type === keyType);
     expect(keys.length).toBeGreaterThan(5);
-    expect(out.resources.filter((r) => r.type !== keyType)).toEqual([]);
+    // Beside the keys, only the run's approval, which every key waits for.
+    const others = out.resources.filter((r) => r.type !== keyType);
+    expect(others.map((r) => r.type)).toEqual(["pulumi-nodejs:dynamic/keyfleet:RunApproval"]);
+    expect(others[0]?.inputs).toMatchObject({ revocations: 0, unmanaged: [], allowMassRevoke: false });
     for (const k of keys) {
       expect(k.name).toBe(`${k.inputs.objectId}-${k.inputs.slot}`);
       expect(k.inputs.assignmentId).toBe(`${k.inputs.objectId}/${k.inputs.slot}`);
       expect(String(k.inputs.userPrincipalName)).toContain("@");
       expect(typeof k.inputs.__provider).toBe("string");
-      expect((k.inputs.profile as { displayName: string }).displayName.length).toBeLessThanOrEqual(30);
+      // Room is left for the station's registration marker.
+      expect((k.inputs.profile as { displayName: string }).displayName.length).toBeLessThanOrEqual(19);
+      expect(k.inputs.decision).toMatchObject({ kind: "provision", generation: 1 });
     }
     expect(new Set(keys.map((k) => k.name)).size).toBe(keys.length);
     // The example specs' people with active slots all appear; retired and lost-only slots do not add keys.

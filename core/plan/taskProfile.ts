@@ -1,0 +1,32 @@
+// The key profile a task carries to the station (core/tasks TaskProfile), built once from a desired
+// assignment, and its fingerprint: the plan compares a pending task's profile with today's to know that the
+// task was raised under older settings and must be superseded, as the provider does.
+import type { DesiredAssignment } from "../assignment.js";
+import type { InventoryKey } from "../spec/model.js";
+import type { TaskProfile } from "../tasks/model.js";
+import { assignmentDisplayName } from "./keyName.js";
+
+export function taskProfileOf(a: DesiredAssignment, inventory: readonly InventoryKey[]): TaskProfile {
+  return {
+    name: a.profile.name,
+    allowedAaguids: [...a.profile.aaguids],
+    allowedModels: [...a.profile.models],
+    pinLength: a.profile.pin.length,
+    forceChangePin: a.profile.pin.forceChange,
+    credProtect: a.profile.credProtect,
+    displayName: assignmentDisplayName(a, inventory),
+  };
+}
+
+/** A stable fingerprint of the settings a station acts on (field order does not matter). */
+export function profileKey(p: TaskProfile): string {
+  return JSON.stringify([
+    p.name,
+    [...p.allowedAaguids].map((x) => x.toLowerCase()).sort(),
+    [...p.allowedModels].sort(),
+    p.pinLength,
+    p.forceChangePin,
+    p.credProtect,
+    p.displayName,
+  ]);
+}
