@@ -2,11 +2,12 @@
 // operator Mira by device code), a task store (SQLite file or Azurite) with the pipeline's signed tasks,
 // the audited station store with its signed records, virtual keys, and sealed PIN delivery to an age
 // identity the test holds — plus the end-of-test checks: records verify, no PIN on disk.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Decrypter, generateIdentity, identityToRecipient } from "age-encryption";
+import { stringify } from "yaml";
 import { EntraClient } from "../../../core/entra/client.js";
 import { resolveEntraConfig } from "../../../core/entra/config.js";
 import { AuditedTaskStore } from "../../../core/records/auditedTaskStore.js";
@@ -16,7 +17,12 @@ import { generateSigningKey, type SigningKey } from "../../../core/signing/ed255
 import type { Task, TaskProfile } from "../../../core/tasks/model.js";
 import { openTaskStore } from "../../../core/tasks/openTaskStore.js";
 import type { TaskStore } from "../../../core/tasks/store.js";
-import { type RunningEmulator, startEmulator, type TenantSeed } from "../../../emulator/index.js";
+import {
+  EmulatorAdmin,
+  type RunningEmulator,
+  startEmulator,
+  type TenantSeed,
+} from "../../../emulator/index.js";
 import { formatAaguid } from "../../../station/ctap2/getInfo.js";
 import { generatePin } from "../../../station/pin/generatePin.js";
 import { sealedDelivery } from "../../../station/pin/sealedPin.js";
@@ -27,6 +33,7 @@ import { graphIsEmulator } from "../../../station/runner/trust.js";
 import { DEFAULT_AAGUID } from "../../../station/virtual/authenticator.js";
 import { defaultSeed } from "../../entra/support/emulatorTenant.js";
 import { type AzuriteTable, startAzuriteTable } from "../../support/azurite.js";
+import { cliPath } from "../../support/cli.js";
 
 export const OPERATOR = "mira.kovac@northwindforge.example";
 export const VIRTUAL_AAGUID = formatAaguid(Buffer.from(DEFAULT_AAGUID, "hex"));
@@ -122,12 +129,64 @@ export interface World {
   close(): Promise<void>;
 }
 
+/**
+ * The emulator in its own process (the compiled `keyfleet emulator`), as Graph is another machine for a real
+ * station: its work then does not compete with the station's on one event loop (the benchmark uses this).
+ */
+async function startEmulatorProcess(seed: TenantSeed, dir: string): Promise<RunningEmulator> {
+  const tenant = join(dir, "tenant.yaml");
+  writeFileSync(tenant, stringify(seed));
+  const child = spawn(
+    process.execPath,
+    [cliPath, "emulator", "--port", "0", "--json", "--tenant", tenant, "--data-dir", join(dir, "emulator")],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const details = await new Promise<Record<string, string>>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      try {
+        resolve(JSON.parse(out) as Record<string, string>);
+      } catch {
+        // not the whole object yet
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`keyfleet emulator exited with ${code}`)));
+  });
+  const caCertPem = readFileSync(details.caCertPath!, "utf8");
+  const admin = new EmulatorAdmin({ url: details.url!, adminSecret: details.adminSecret!, caCertPem });
+  return {
+    url: details.url!,
+    tenantId: details.tenantId!,
+    clientId: details.clientId!,
+    clientSecret: details.clientSecret!,
+    caCertPath: details.caCertPath!,
+    caCertPem,
+    adminSecret: details.adminSecret!,
+    dataDir: join(dir, "emulator"),
+    admin,
+    addTrustedRoot: (pem) => admin.addTrustedRoot(pem),
+    setClockOffset: (ms) => admin.setClockOffset(ms),
+    stop: async () => {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
 export async function startWorld(
-  opts: { backend?: "sqlite" | "azure-table"; seed?: (s: TenantSeed) => TenantSeed } = {},
+  opts: {
+    backend?: "sqlite" | "azure-table";
+    seed?: (s: TenantSeed) => TenantSeed;
+    /** Run the emulator in its own process (needs the build). */
+    emulatorProcess?: boolean;
+  } = {},
 ): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "keyfleet-station-"));
   const seed = (opts.seed ?? ((s) => s))({ ...defaultSeed(), deviceCodeIntervalSeconds: 1 });
-  const emu = await startEmulator({ tenant: seed, dataDir: join(dir, "emulator") });
+  const emu = opts.emulatorProcess
+    ? await startEmulatorProcess(seed, dir)
+    : await startEmulator({ tenant: seed, dataDir: join(dir, "emulator") });
   await emu.admin.setSignInOperator(OPERATOR);
   let azurite: AzuriteTable | undefined;
   let location = `sqlite:${join(dir, "keyfleet.db")}`;
