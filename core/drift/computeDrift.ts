@@ -152,11 +152,8 @@ export function computeDrift(spec: Spec, actual: ActualState, options: DriftOpti
         break;
       case "unresolved":
         desired(false);
-        add(
-          "stale-upn",
-          action,
-          `the spec names ${action.userPrincipalName ?? action.assignmentId}, whom the directory does not know`,
-        );
+        // "not in the directory" or "was deleted from the directory", as the plan found it.
+        add("stale-upn", action, `${action.reason}; the spec still names them`);
         break;
       case "revoke":
         add(action.cause === "removed" ? "orphan" : "revoke-due", action, action.reason, {
