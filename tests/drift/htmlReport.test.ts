@@ -126,4 +126,16 @@ describe("HTML drift report in headless Chromium", () => {
     // The one URL is the SVG namespace, which names and fetches nothing.
     expect(html.match(/https?:\/\/[^"\s]+/g)).toEqual(["http://www.w3.org/2000/svg"]);
   });
+
+  it("should fail naming the install command when Chromium is missing", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = join(dir, "no-such-bin");
+    try {
+      await expect(renderPage(join(dir, "drift.html"), { width: 100, height: 100 })).rejects.toThrow(
+        /'chromium' is not installed: apt-get install -y chromium/,
+      );
+    } finally {
+      process.env.PATH = path;
+    }
+  });
 });
