@@ -55,6 +55,9 @@ export async function runStation(ctx: RunnerContext, opts: StationOptions): Prom
   summary.recovery = await recoverOwnTasks(ctx);
 
   const slots = new Map<string, Slot>();
+  const aborted = opts.signal
+    ? new Promise((r) => opts.signal!.addEventListener("abort", r, { once: true }))
+    : undefined;
   const pollMs = opts.pollMs ?? 500;
   const retryMs = opts.noTaskRetryMs ?? 30_000;
   for (;;) {
@@ -105,7 +108,7 @@ export async function runStation(ctx: RunnerContext, opts: StationOptions): Prom
     await Promise.race([
       new Promise((r) => setTimeout(r, pollMs)),
       ...busy.map((s) => s.running),
-      ...(opts.signal ? [new Promise((r) => opts.signal!.addEventListener("abort", r, { once: true }))] : []),
+      ...(aborted ? [aborted] : []),
     ]);
   }
   await Promise.all([...slots.values()].map((s) => s.running));
