@@ -123,8 +123,8 @@ describe("pulumi up with protect, retainOnDelete and unmanaged removal", () => {
       expect(revocations.map((r) => r.subject.methodId)).toEqual([old]);
       return records.head();
     });
-    // Two raises and the revocation, all before the program read the head.
-    expect(head?.seq).toBe(3);
+    // The run's approval, two raises and the revocation, all before the program read the head.
+    expect(head?.seq).toBe(4);
     expect(out.recordsHead).toEqual(head);
     const verified = await verifyAgainstStackHead();
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);

@@ -2,7 +2,9 @@
 import { execFileSync } from "node:child_process";
 import type { RunningEmulator } from "../../emulator/index.js";
 import type { AssignmentInputs } from "../../providers/assignmentTypes.js";
+import type { RunApprovalInputs } from "../../providers/runApproval.js";
 import { repoRoot } from "../support/cli.js";
+import { type DynamicProviderHost, urnFor } from "../support/pulumiHost.js";
 
 export const project = "keyfleet";
 export const resourceType = "pulumi-nodejs:dynamic/keyfleet:KeyAssignment";
@@ -84,4 +86,44 @@ export function ykFleetYaml(objectIds: readonly string[]): string {
   return [ykProfileYaml, "---", "apiVersion: keyfleet.dev/v1", "kind: People", "people:", ...people, ""].join(
     "\n",
   );
+}
+
+/** A compiled thin provider, serialized as `pulumi up` stores it (see compiledProviderText). */
+export function compiledText(module: string, exportName: string): string {
+  const script = `
+    const pulumi = require("@pulumi/pulumi");
+    import("./dist/providers/${module}.js")
+      .then((m) => pulumi.runtime.serializeFunction(() => m.${exportName}, { allowSecrets: true }))
+      .then((s) => process.stdout.write(s.text));`;
+  return execFileSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8" });
+}
+
+export const approvalType = "pulumi-nodejs:dynamic/keyfleet:RunApproval";
+
+/** What a run's plan approves, written by hand for a host test (the program derives it from the plan). */
+export function approval(over: Partial<RunApprovalInputs> = {}): RunApprovalInputs {
+  return {
+    assignments: {},
+    unmanaged: [],
+    atStake: 10,
+    maxRevokeShare: 0.5,
+    allowMassRevoke: false,
+    revocations: 0,
+    ...over,
+  };
+}
+
+/**
+ * Installs an approval in the host as the engine does before the resources that depend on it: Diff (which
+ * installs it in the host process) and then Create, which records it.
+ */
+export async function approveRun(
+  host: Pick<DynamicProviderHost, "create">,
+  providerText: string,
+  inputs: RunApprovalInputs,
+): Promise<void> {
+  await host.create(urnFor(project, approvalType, "keyfleet-run-approval"), {
+    ...inputs,
+    __provider: providerText,
+  });
 }

@@ -25,8 +25,11 @@ import {
   urnFor,
 } from "../support/pulumiHost.js";
 import {
+  approval,
+  approveRun,
   assignmentInputs,
   compiledProviderText,
+  compiledText,
   emulatorConfig,
   otherKey,
   project,
@@ -45,9 +48,11 @@ let store: TaskStore;
 let entra: EntraClient;
 let dir: string;
 let provider: string;
+let approvalProvider: string;
 
 beforeAll(async () => {
   provider = compiledProviderText();
+  approvalProvider = compiledText("runApprovalResource", "runApprovalProvider");
   dir = mkdtempSync(join(tmpdir(), "keyfleet-provider-"));
   emu = await startEmulator();
   const keyPath = join(dir, "pipeline.ed25519");
@@ -148,6 +153,16 @@ describe("KeyAssignment through the dynamic-provider host", () => {
     // Create-before-delete, as the engine does it.
     const created = await host.create(name, withProvider(stricter));
     expect(created.properties).toMatchObject({ status: "pending", generation: 2, retiring: [oldMethod] });
+    // The run's plan approved the replacement: the old resource's delete defers the revocation.
+    await approveRun(
+      host,
+      approvalProvider,
+      approval({
+        assignments: {
+          [`${ada}/primary`]: { kind: "replace", methodIds: [], retiring: [], reason: "profile changed" },
+        },
+      }),
+    );
     await host.delete(id, name, state);
     expect(await methodIds(ada)).toContain(oldMethod);
     const retire = await store.list({ kind: "revoke" });
@@ -169,6 +184,20 @@ describe("KeyAssignment through the dynamic-provider host", () => {
     // The next run finds an active replacement with a retiring key and revokes it through update.
     const again = await host.diff(id, name, read.properties, withProvider(stricter));
     expect(again).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
+    await approveRun(
+      host,
+      approvalProvider,
+      approval({
+        assignments: {
+          [`${ada}/primary`]: {
+            kind: "keep",
+            methodIds: [],
+            retiring: [oldMethod],
+            reason: "replacement active",
+          },
+        },
+      }),
+    );
     const updated = await host.update(id, name, read.properties, withProvider(stricter));
     expect(updated.properties).toMatchObject({ status: "active", retiring: [] });
     expect(await methodIds(ada)).not.toContain(oldMethod);
@@ -179,6 +208,21 @@ describe("KeyAssignment through the dynamic-provider host", () => {
 
   it("should revoke the credential and cancel open tasks on delete", async () => {
     const methodId = String(state.methodId);
+    await approveRun(
+      host,
+      approvalProvider,
+      approval({
+        revocations: 1,
+        assignments: {
+          [`${ada}/primary`]: {
+            kind: "revoke",
+            methodIds: [methodId],
+            retiring: [],
+            reason: "removed from the specs",
+          },
+        },
+      }),
+    );
     await host.delete(id, name, state);
     expect(await methodIds(ada)).not.toContain(methodId);
     expect((await host.read(id, name, state)).id).toBe("");
@@ -193,6 +237,12 @@ describe("KeyAssignment through the dynamic-provider host", () => {
     const n = urn(`${ada}-backup`);
     const created = await host.create(n, withProvider(backup));
     await runOneTask(store, entra, yubikey5);
+    const gone = {
+      kind: "gone" as const,
+      methodIds: [],
+      retiring: [],
+      reason: "removed from the specs; its key was already deleted",
+    };
     const active = await host.read(created.id, n, created.properties);
     expect(active.properties.status).toBe("active");
     await entra.delete(
@@ -202,6 +252,7 @@ describe("KeyAssignment through the dynamic-provider host", () => {
     // The next up creates it again: a new generation is raised rather than the gone key being trusted.
     const recreated = await host.create(n, withProvider(backup));
     expect(recreated.properties).toMatchObject({ status: "pending", generation: 2 });
+    await approveRun(host, approvalProvider, approval({ assignments: { [`${ada}/backup`]: gone } }));
     await host.delete(recreated.id, n, recreated.properties);
     expect((await store.list({ assignmentId: `${ada}/backup`, state: "pending" })).length).toBe(0);
   });
@@ -221,9 +272,12 @@ describe("KeyAssignment through the dynamic-provider host", () => {
       status: "active",
       adopted: true,
       methodId: existing,
-      generation: 0,
+      generation: 1,
     });
-    expect(await store.list({ assignmentId: `${ben}/primary` })).toEqual([]);
+    // The adoption is recorded as a signed task, done at once, so every later plan counts the key as managed.
+    const [task, ...more] = await store.list({ assignmentId: `${ben}/primary` });
+    expect(more).toEqual([]);
+    expect(task).toMatchObject({ state: "done", result: { kind: "adopted", methodId: existing } });
     const read = await host.read(created.id, urn(`${ben}-primary`), created.properties);
     expect(read.properties).toMatchObject({ status: "active", methodId: existing });
   });
@@ -233,14 +287,16 @@ describe("KeyAssignment through the dynamic-provider host", () => {
     try {
       const all = await records.list();
       const actions = new Set(all.map((r) => r.action));
-      expect([...actions].sort()).toEqual(["cancellation", "raise", "revocation"]);
+      expect([...actions].sort()).toEqual(["adoption", "approval", "cancellation", "raise", "revocation"]);
       expect(all.every((r) => r.actor.role === "pipeline")).toBe(true);
       expect(
         all.every((r) => r.provenance.gitCommit === gitCommit && r.provenance.pipelineRun === "run-42"),
       ).toBe(true);
-      // Every raised task has its raise record; every cancelled one its cancellation.
+      // Every raised task has its raise record (an adopted one its adoption); every cancelled one its cancellation.
       const tasks = await store.list();
-      const raised = new Set(all.filter((r) => r.action === "raise").map((r) => r.subject.taskId));
+      const raised = new Set(
+        all.filter((r) => r.action === "raise" || r.action === "adoption").map((r) => r.subject.taskId),
+      );
       expect(tasks.every((t) => raised.has(t.id))).toBe(true);
       const cancelled = new Set(all.filter((r) => r.action === "cancellation").map((r) => r.subject.taskId));
       expect(tasks.filter((t) => t.state === "cancelled").every((t) => cancelled.has(t.id))).toBe(true);

@@ -28,8 +28,11 @@ import {
   urnFor,
 } from "../support/pulumiHost.js";
 import {
+  approval,
+  approveRun,
   assignmentInputs,
   compiledProviderText,
+  compiledText,
   emulatorConfig,
   project,
   resourceType,
@@ -50,9 +53,11 @@ let entra: EntraClient;
 let dir: string;
 let stateFile: string;
 let provider: string;
+let approvalProvider: string;
 
 beforeAll(async () => {
   provider = compiledProviderText();
+  approvalProvider = compiledText("runApprovalResource", "runApprovalProvider");
   dir = mkdtempSync(join(tmpdir(), "keyfleet-lost-"));
   stateFile = join(dir, "tenant.json");
   emu = await startEmulator({ stateFile });
@@ -109,6 +114,25 @@ function backdate(methodId: string, createdDateTime: string): void {
   renameSync(tmp, stateFile);
 }
 
+/** The run's plan approves revoking a slot's lost key at once (as the program derives it from the plan). */
+async function approveLost(slot: string, methodId: string) {
+  await approveRun(
+    host,
+    approvalProvider,
+    approval({
+      revocations: 1,
+      assignments: {
+        [`${ada}/${slot}`]: {
+          kind: "lost",
+          methodIds: [methodId],
+          retiring: [],
+          reason: `key reported lost on ${lostOn}`,
+        },
+      },
+    }),
+  );
+}
+
 /** Creates the assignment, lets the station stand-in register its key and reads it active. */
 async function activeAssignment(slot: string, objectId = ada) {
   const inputs = assignmentInputs({
@@ -142,6 +166,7 @@ describe("a lost key through the dynamic-provider host", () => {
     });
 
     // Delete-before-replace, as the engine does it: the lost key goes before anything is created.
+    await approveLost("primary", lostKey);
     await host.delete(id, name, state);
     expect(await methodIds(ada)).not.toContain(lostKey);
     const revoked = await revocationsOf(lostKey);
@@ -194,6 +219,7 @@ describe("a lost key through the dynamic-provider host", () => {
     const lostKey = String(state.methodId);
     backdate(lostKey, beforeLoss);
     // The state was lost (or the delete never ran): create finds the lost key still in Entra.
+    await approveLost("backup", lostKey);
     const created = await host.create(name, withProvider({ ...inputs, lostSince: lostOn }));
     expect(created.properties).toMatchObject({ status: "pending", generation: 2, methodId: "" });
     expect(await methodIds(ada)).not.toContain(lostKey);
@@ -212,6 +238,7 @@ describe("a lost key through the dynamic-provider host", () => {
     const read = await host.read(id, name, { ...state, lostSince: lostOn });
     expect(read.id).toBe("");
     expect(await methodIds(ada)).toContain(lostKey);
+    await approveLost("spare", lostKey);
     await host.delete(id, name, { ...state, ...inputs });
     expect(await methodIds(ada)).not.toContain(lostKey);
   });
@@ -230,12 +257,21 @@ describe("a lost key through the dynamic-provider host", () => {
     };
     const created = await host.create(urn(`${ben}-primary`), withProvider(adopt));
     expect(created.properties).toMatchObject({ status: "pending", adopted: false, generation: 1 });
+    await approveRun(
+      host,
+      approvalProvider,
+      approval({
+        assignments: { [`${ben}/primary`]: { kind: "gone", methodIds: [], retiring: [], reason: "removed" } },
+      }),
+    );
     await host.delete(created.id, urn(`${ben}-primary`), created.properties);
   });
 
   it("should leave every revocation, raise and cancellation on a sound, signed pipeline chain", async () => {
     const all = await records.list();
-    expect(new Set(all.map((r) => r.action))).toEqual(new Set(["raise", "cancellation", "revocation"]));
+    expect(new Set(all.map((r) => r.action))).toEqual(
+      new Set(["approval", "raise", "cancellation", "revocation"]),
+    );
     expect(all.every((r) => r.actor.role === "pipeline")).toBe(true);
     const anchor = readAnchor(join(dir, "records.anchor.json"));
     expect(anchor?.seq).toBe(all.at(-1)?.seq);

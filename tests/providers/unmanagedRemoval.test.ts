@@ -21,7 +21,7 @@ import {
   startDynamicProviderHost,
   urnFor,
 } from "../support/pulumiHost.js";
-import { emulatorConfig, project } from "./fixtures.js";
+import { approval, approveRun, compiledText, emulatorConfig, project } from "./fixtures.js";
 import { entraClientFor, fido2MethodIds, registerPasskey } from "./stationStandIn.js";
 
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
@@ -45,11 +45,13 @@ let bare: DynamicProviderHost;
 let entra: EntraClient;
 let dir: string;
 let provider: string;
+let approvalProvider: string;
 let storeUrl: string;
 let keyPath: string;
 
 beforeAll(async () => {
   provider = compiledRemovalProviderText();
+  approvalProvider = compiledText("runApprovalResource", "runApprovalProvider");
   dir = mkdtempSync(join(tmpdir(), "keyfleet-removal-"));
   emu = await startEmulator();
   keyPath = join(dir, "pipeline.ed25519");
@@ -125,6 +127,11 @@ describe("the serialized UnmanagedRemoval provider", () => {
   it("should revoke the credential on create and write a signed revocation record", async () => {
     const methodId = await registerPasskey(entra, ada, withdrawn, "old Security Key");
     expect(await listed()).toContain(methodId);
+    // Nothing is removed that the run's plan did not approve.
+    await approveRun(host, approvalProvider, approval({ unmanaged: [], revocations: 0 }));
+    await expect(host.create(urn(methodId), inputs(methodId))).rejects.toThrow(/did not approve/);
+    expect(await listed()).toContain(methodId);
+    await approveRun(host, approvalProvider, approval({ unmanaged: [`${ada}/${methodId}`], revocations: 1 }));
     const created = await host.create(urn(methodId), inputs(methodId));
     expect(created.id).toBe(`${ada}/${methodId}`);
     expect(created.properties).toMatchObject({
@@ -163,6 +170,7 @@ describe("the serialized UnmanagedRemoval provider", () => {
   });
 
   it("should record an already-gone credential as absent, and drop a listed one on read", async () => {
+    await approveRun(host, approvalProvider, approval({ unmanaged: [`${ada}/never-there`], revocations: 1 }));
     const created = await host.create(urn("never-there"), inputs("never-there"));
     expect(created.properties.outcome).toBe("absent");
     const records = await openRecordStore(storeUrl);
