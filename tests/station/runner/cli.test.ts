@@ -93,4 +93,27 @@ describe("keyfleet station and keyfleet revoke", () => {
     expect(last.detail).toMatch(/lost on a trip/);
     expect((await world.verifyRecords()).ok).toBe(true);
   }, 60_000);
+
+  it("should sign in with the station's own credential only when asked, and record no operator then", async () => {
+    const [task] = await world.raise([people[2]!], virtualProfile());
+    const run = await runStationProcess(
+      world,
+      "desk-app",
+      ["--app-credential", "--device", `udp:127.0.0.1:${server.address.port}`],
+      { AZURE_CLIENT_SECRET: world.emu.clientSecret },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/devicelogin/);
+    expect(run.events.find((e) => e.type === "station")).not.toHaveProperty("operator");
+    expect((await world.pipeline.get(task!.id))?.state).toBe("done");
+    const log = await openRecordStore(world.location);
+    const rows = (await log.rows()).map(
+      (r) =>
+        JSON.parse(r.doc) as { action: string; actor: Record<string, string>; subject: { taskId?: string } },
+    );
+    await log.close();
+    const claim = rows.find((r) => r.action === "claim" && r.subject.taskId === task!.id);
+    expect(claim?.actor).toEqual(expect.objectContaining({ role: "station", stationId: "desk-app" }));
+    expect(claim?.actor.operator).toBeUndefined();
+  }, 60_000);
 });
