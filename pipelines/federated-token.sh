@@ -72,7 +72,15 @@ fetch_once() {
 
 fetch_once
 if [ -n "$every" ]; then
-	while sleep "$every"; do
+	# The sleep runs in the background so that a TERM ends it with the loop: an orphaned sleep would hold
+	# the CI step's output open until it woke.
+	nap=""
+	trap '[ -z "$nap" ] || kill "$nap" 2>/dev/null; exit 0' TERM INT
+	while :; do
+		sleep "$every" &
+		nap=$!
+		wait "$nap"
+		nap=""
 		# A failed refresh leaves the previous token in place (still valid for a while) and tries again.
 		fetch_once || echo "federated-token: refresh failed; keeping the previous token" >&2
 	done

@@ -53,7 +53,9 @@ sign_in() {
 	export AZURE_FEDERATED_TOKEN_FILE=${AZURE_FEDERATED_TOKEN_FILE:-${RUNNER_TEMP:-${AGENT_TEMPDIRECTORY:-/tmp}}/keyfleet-federated-token}
 	export KEYFLEET_ENTRA_AUTH=workload-identity
 	bash pipelines/federated-token.sh "$AZURE_FEDERATED_TOKEN_FILE"
-	bash pipelines/federated-token.sh "$AZURE_FEDERATED_TOKEN_FILE" --every "${KEYFLEET_TOKEN_REFRESH_SECONDS:-240}" &
+	# Its output goes to a file, not the step's: nothing left running may hold the step's output open.
+	bash pipelines/federated-token.sh "$AZURE_FEDERATED_TOKEN_FILE" --every "${KEYFLEET_TOKEN_REFRESH_SECONDS:-240}" \
+		</dev/null >/dev/null 2>>"$out/federated-token.log" &
 	refresher=$!
 	log "signed in as $AZURE_CLIENT_ID by workload identity federation"
 }
@@ -95,27 +97,28 @@ preview() {
 	return "$preview_rc"
 }
 
+# The records head, a step after up: `keyfleet records head` (the store's own head) where the build has it,
+# else the head the program published as the stack output `recordsHead`; and always the chain checked against
+# that stack output by `records verify --head` (exit 1 if records were edited, truncated or rewritten).
 publish_records_head() {
-	local head commands
+	local commands stack_head
+	stack_head=$(pulumi stack output recordsHead --json --stack "$KEYFLEET_STACK" --non-interactive)
 	# `records head --help` exits 0 even where there is no such command, so read the list of commands instead.
 	commands=$("${keyfleet[@]}" records --help)
 	if grep -qE '^ +head( |$)' <<<"$commands"; then
 		log "keyfleet records head --json"
 		"${keyfleet[@]}" records head --json >"$out/records-head.json"
 	else
-		# Until `keyfleet records head` exists: the head the program published as a stack output, checked
-		# against the store by `records verify --head` (exit 1 if the chain was edited, truncated or rewritten).
-		head=$(pulumi stack output recordsHead --json --stack "$KEYFLEET_STACK" --non-interactive)
-		printf '%s\n' "$head" >"$out/records-head.json"
-		if [ "$head" = "null" ] || [ -z "$head" ]; then
-			log "the store holds no records yet"
-			return 0
-		fi
-		local verify=("${keyfleet[@]}" records verify --head "$head" --json)
-		[ -z "${KEYFLEET_TRUSTED_KEYS:-}" ] || verify+=(--trusted-keys "$KEYFLEET_TRUSTED_KEYS")
-		log "keyfleet records verify --head $head"
-		"${verify[@]}" >"$out/records-verify.json"
+		printf '%s\n' "$stack_head" >"$out/records-head.json"
 	fi
+	if [ "$stack_head" = "null" ] || [ -z "$stack_head" ]; then
+		log "the store holds no records yet"
+		return 0
+	fi
+	local verify=("${keyfleet[@]}" records verify --head "$stack_head" --json)
+	[ -z "${KEYFLEET_TRUSTED_KEYS:-}" ] || verify+=(--trusted-keys "$KEYFLEET_TRUSTED_KEYS")
+	log "keyfleet records verify --head $(tr -d '\n ' <<<"$stack_head")"
+	"${verify[@]}" >"$out/records-verify.json"
 	log "records head: $(tr -d '\n ' <"$out/records-head.json")"
 }
 

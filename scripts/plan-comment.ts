@@ -5,7 +5,7 @@
 //
 //   tsx scripts/plan-comment.ts --plan plan.json --plan-exit 1 [--preview preview.txt] [--preview-exit 0]
 //     [--stack prod] [--commit SHA] [--run URL] > comment.md
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 /** The hidden first line by which a later run finds and updates its own comment. */
@@ -204,7 +204,8 @@ function readIfPresent(file: string | undefined): string | undefined {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run as a script (not imported by a test); argv[1] may be a symbolic link to this file.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const a = args(process.argv.slice(2));
   const input: CommentInput = {
     stack: a.get("stack") ?? "default",

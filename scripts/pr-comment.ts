@@ -10,7 +10,7 @@
 // BUILD_REPOSITORY_ID, SYSTEM_PULLREQUEST_PULLREQUESTID, SYSTEM_ACCESSTOKEN ($(System.AccessToken)),
 // BUILD_SOURCEVERSIONMESSAGE. Tokens go only into the Authorization header; errors name the request and
 // the status, never the token.
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
 type Env = NodeJS.ProcessEnv;
@@ -141,7 +141,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run as a script (not imported by a test); argv[1] may be a symbolic link to this file.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main(process.argv.slice(2)).catch((e: unknown) => {
     process.stderr.write(`pr-comment: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(2);

@@ -98,6 +98,16 @@ describe("pipelines/federated-token.sh", () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect([...contents].slice(0, 3)).toEqual([jwt(1), jwt(2), jwt(3)]);
+    // TERM ends the loop and its sleep: nothing is left holding the step's output open.
+    const closed = new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 5_000);
+      child.on("close", () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    child.kill("SIGTERM");
+    expect(await closed).toBe(true);
     expect(api.seen.every((s) => s.authorization === "Bearer ado-access-token")).toBe(true);
   });
 

@@ -29,11 +29,11 @@ async function bodyOf(req: IncomingMessage): Promise<unknown> {
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-export async function startLoopbackApi(handle: (s: Seen) => Reply): Promise<LoopbackApi> {
+export async function startLoopbackApi(handle: (s: Seen) => Reply | Promise<Reply>): Promise<LoopbackApi> {
   const seen: Seen[] = [];
   const server = createServer((req, res) => {
     bodyOf(req)
-      .then((body) => {
+      .then(async (body) => {
         const s: Seen = {
           method: req.method ?? "",
           url: req.url ?? "",
@@ -41,7 +41,7 @@ export async function startLoopbackApi(handle: (s: Seen) => Reply): Promise<Loop
           body,
         };
         seen.push(s);
-        const r = handle(s);
+        const r = await handle(s);
         res.writeHead(r.status ?? 200, { "content-type": "application/json" });
         res.end(r.json === undefined ? "" : JSON.stringify(r.json));
       })
