@@ -2,6 +2,7 @@
 // back, nothing registered, the orphan on the key reported), a challenge that expired while the operator
 // was busy (fresh creationOptions, the first credential deleted from the key), and the operator picking
 // which task a key takes by scanning its label.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CtapHidDevice } from "../../../station/ctaphid/hidDevice.js";
 import type { KeySource } from "../../../station/runner/keySource.js";
@@ -132,5 +133,31 @@ describe("station runner, interrupted ceremonies", () => {
     expect((await world.pipeline.get(second!.id))?.state).toBe("done");
     expect((await world.pipeline.get(first!.id))?.state).toBe("pending");
     expect((await world.verifyRecords()).ok).toBe(true);
+  }, 60_000);
+
+  it("should say how many PIN tries remain when the key refuses the PIN, and hand the task back", async () => {
+    const [task] = await world.raise([people[24]!], virtualProfile());
+    const key = await VirtualKey.create();
+    const operator = new TestOperator();
+    const event = operator.event.bind(operator);
+    operator.event = (e) => {
+      event(e);
+      // Someone else changes the key's PIN behind the station's back (as another program on the desk could).
+      if (e.type === "step" && e.step === "make-credential" && key.authenticator.state.pin) {
+        const other = createHash("sha256").update("99999999").digest().subarray(0, 16).toString("base64");
+        key.authenticator.state.pin = { hash: other, codePoints: 8 };
+      }
+    };
+    const ctx = await world.station("desk-i", operator);
+    await runStation(ctx, {
+      sources: [virtualKeySource(new Map([["virtual:changed", key]]))],
+      untilIdle: true,
+      pollMs: 20,
+    });
+    const [error] = operator.of("error");
+    expect(error).toMatchObject({ step: "make-credential", reason: "pin-invalid", task: "released" });
+    expect(error?.message).toMatch(/\(7 PIN tries left\)/);
+    expect((await world.pipeline.get(task!.id))?.state).toBe("pending");
+    await world.pipeline.cancel(task!.id, { reason: "test over", signer: world.pipelineKey });
   }, 60_000);
 });
