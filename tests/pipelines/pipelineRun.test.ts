@@ -10,7 +10,7 @@
 import "reflect-metadata";
 import { spawn } from "node:child_process";
 import { generateKeyPairSync, type KeyObject, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
@@ -206,11 +206,21 @@ describe("the pipeline jobs, end to end", () => {
 
   it("should deploy as the write app: up, tasks stamped with commit, pull request and run, then the records head", async () => {
     subject = `repo:${repo}:environment:keyfleet-production`;
-    const keyPath = join(scratch, "pipeline.ed25519");
+    // As in CI: the private key from the vault in a temp folder, the trusted public keys from the repository.
+    const keyPath = join(scratch, "vault", "pipeline.ed25519");
     writeNewSigningKey(keyPath);
+    const trusted = join(scratch, "trusted");
+    mkdirSync(trusted);
+    copyFileSync(`${keyPath}.pub`, join(trusted, "pipeline.pub"));
+    rmSync(`${keyPath}.pub`);
     const r = await job(
       "deploy",
-      jobEnv({ AZURE_CLIENT_ID: deployApp, KEYFLEET_PIPELINE_KEY: keyPath, GITHUB_SHA: commit }),
+      jobEnv({
+        AZURE_CLIENT_ID: deployApp,
+        KEYFLEET_PIPELINE_KEY: keyPath,
+        KEYFLEET_TRUSTED_KEYS: trusted,
+        GITHUB_SHA: commit,
+      }),
     );
     expect(r.code, r.out).toBe(0);
     const store = openSqliteTaskStore(join(project.dir, "tasks.db"));
