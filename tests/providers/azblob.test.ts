@@ -3,7 +3,7 @@
 // AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY) against Azurite's Blob service on loopback and the Entra emulator.
 // `pulumi up` (with PULUMI_SKIP_CHECKPOINTS, as the deploy pipeline runs it) leaves the stack's checkpoint as
 // a blob that this suite reads with its own Shared Key client; preview, refresh and a second machine's
-// PULUMI_HOME read it back. The file:// default is what engine.test.ts runs. docs/state-backends.md.
+// PULUMI_HOME read it back; read and list alone (a preview's role) preview, and cannot write. The file:// default is what engine.test.ts runs. docs/state-backends.md.
 import "reflect-metadata";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -102,6 +102,25 @@ describe("Pulumi state in Azure Blob Storage (Azurite)", () => {
     expect(refresh.code, refresh.stdout + refresh.stderr).toBe(0);
     const { json } = await readCheckpoint();
     expect((json.checkpoint.latest.resources ?? []).filter((r) => r.type === resourceType)).toHaveLength(2);
+  }, 300_000);
+
+  it("should let a read-only identity preview, and have the container refuse its up", async () => {
+    // What Storage Blob Data Reader grants a pull-request preview: read and list, by a SAS instead of the key.
+    const env: NodeJS.ProcessEnv = { ...project.env, AZURE_STORAGE_SAS_TOKEN: blob.accountSas("rl") };
+    delete env.AZURE_STORAGE_KEY;
+    const run = (args: string[]) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        execFile("pulumi", [...args, "--non-interactive"], { cwd: project.dir, env }, (err, stdout, stderr) =>
+          resolve({ code: err ? 1 : 0, out: stdout + stderr }),
+        );
+      });
+    const before = (await readCheckpoint()).text;
+    const preview = await run(["preview", "--expect-no-changes"]);
+    expect(preview.code, preview.out).toBe(0);
+    const up = await run(["up", "--yes", "--skip-preview", "--refresh"]);
+    expect(up.code).not.toBe(0);
+    expect(up.out).toContain("AuthorizationPermissionMismatch");
+    expect((await readCheckpoint()).text).toBe(before);
   }, 300_000);
 
   it("should serve the stack to a second machine that only shares the container", async () => {

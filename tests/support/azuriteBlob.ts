@@ -18,6 +18,8 @@ export interface AzuriteBlob {
   /** Blob names under a prefix, in order. */
   listBlobs(container: string, prefix?: string): Promise<string[]>;
   getBlob(container: string, name: string): Promise<Buffer>;
+  /** An account SAS for the Blob service with these permissions (e.g. "rl": read and list only), 1 h. */
+  accountSas(permissions: string): string;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startAzuriteBlob(): Promise<AzuriteBlob> {
           const path = name.split("/").map(encodeURIComponent).join("/");
           return request("GET", `${endpoint}/${container}/${path}`, [200]);
         },
+        accountSas,
         stop: () => stopChild(child),
       };
     } catch (e) {
@@ -57,6 +60,17 @@ export async function startAzuriteBlob(): Promise<AzuriteBlob> {
     }
   }
   throw lastError;
+}
+
+/** Account SAS, version 2020-12-06 and later: the string to sign ends with the (empty) encryption scope. */
+function accountSas(permissions: string): string {
+  const sv = API_VERSION;
+  const se = new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "Z");
+  const fields = [AZURITE_ACCOUNT, permissions, "b", "sco", "", se, "", "http", sv, "", ""];
+  const sig = createHmac("sha256", Buffer.from(AZURITE_KEY, "base64"))
+    .update(fields.join("\n"), "utf8")
+    .digest("base64");
+  return new URLSearchParams({ sv, ss: "b", srt: "sco", sp: permissions, se, spr: "http", sig }).toString();
 }
 
 function unescapeXml(s: string): string {
