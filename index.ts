@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { gatherFleet } from "./providers/fleetData.js";
 import { declareFleet, fleetOptionsFromConfig } from "./providers/fleetDeclaration.js";
 import { readRecordsHead } from "./providers/pipelineAudit.js";
-import { providerSettings } from "./providers/providerSettings.js";
+import { pipelineTrust, providerSettings } from "./providers/providerSettings.js";
 
 export default async function keyfleet() {
   const config = new pulumi.Config("keyfleet");
@@ -16,7 +16,8 @@ export default async function keyfleet() {
   // Relative to Pulumi.yaml: the program's own working directory follows where dist/index.js really lives.
   const specs = resolve(pulumi.runtime.getRootDirectory(), get("specs") || "specs");
   const settings = providerSettings(get);
-  const data = await gatherFleet(specs, settings);
+  // The pipeline owns its store (its first run meets none), and trusts rows and results only as signed.
+  const data = await gatherFleet(specs, { ...settings, storeMayBeNew: true, trust: pipelineTrust(settings) });
   for (const warning of data.preflight.findings.filter((f) => f.severity === "warning")) {
     pulumi.log.warn(`keyfleet preflight: ${warning.message}`);
   }

@@ -53,6 +53,11 @@ export function decisionFromActions(
         methodId: key.retiringMethodId,
         cancelGenerations: [],
       };
+    case "unresolved":
+      // The person is known (a real assignment id) but a task failed verification: hold, act on nothing.
+      return key.personId !== undefined && !key.assignmentId?.startsWith("unresolved:")
+        ? { ...base, kind: "hold", generation: 0, methodId: "", cancelGenerations: [], revokeNow: [] }
+        : undefined;
     default:
       return undefined;
   }

@@ -60,7 +60,7 @@ export function checkAssignmentInputs(news: Partial<AssignmentInputs>): CheckFai
   }
   const d = news.decision;
   if (d !== undefined && !isUnknown(d)) {
-    const kinds = ["provision", "wait", "keep", "adopt", "replace"];
+    const kinds = ["provision", "wait", "keep", "adopt", "replace", "hold"];
     if (
       typeof d !== "object" ||
       d === null ||
@@ -172,6 +172,7 @@ export function diffAssignment(stored: AssignmentOutputs, news: AssignmentInputs
   }
   const changed = comparedKeys.filter((k) => canonical(olds[k]) !== canonical(news[k]));
   const d = isUnknown(news.decision) ? undefined : news.decision;
+  if (d?.kind === "hold") return { changes: false };
   if (d) {
     // The run's plan decided (core/plan decideKey): a replacement is created before the old key retires;
     // anything the plan asks to do now (revoke a retiring key, supersede a stale task, adopt) is an update.

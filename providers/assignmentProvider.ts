@@ -18,6 +18,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic/index.js";
 import { isLostCredential, keyFits } from "../core/plan/fit.js";
 import type { RaiseInput, Task } from "../core/tasks/model.js";
+import { verifyTaskResults } from "../core/tasks/verifyTaskResults.js";
 import { freshDecision } from "./assignmentDecision.js";
 import { checkAssignmentInputs, diffAssignment } from "./assignmentDiff.js";
 import type { AssignmentDecision, AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
@@ -138,10 +139,18 @@ const resultMethodId = (t: Task) =>
 /** The credProtect a task's key was made with; 0 (unknown) for an adopted one. */
 const credProtectOf = (t: Task) => (t.result?.kind === "registered" ? t.profile.credProtect : 0);
 
-/** The person's provision tasks (all slots), oldest generation first. */
+/**
+ * The person's provision tasks (all slots), oldest generation first, each checked against the records and
+ * the trusted keys: a task that fails keeps its row but loses its result, so nothing is kept, counted or
+ * revoked on its word (core/tasks/verifyTaskResults.ts).
+ */
 async function personTasks(b: ProviderBackends, objectId: string): Promise<Task[]> {
   const tasks = await b.tasks.list({ personObjectId: objectId, kind: "provision" });
-  return tasks.sort((x, y) => x.generation - y.generation);
+  const { quarantined } = await verifyTaskResults(tasks, { ...b.trust, records: b.records });
+  const refused = new Set(quarantined.map((q) => q.task.id));
+  return tasks
+    .map((t) => (refused.has(t.id) ? { ...t, result: undefined } : t))
+    .sort((x, y) => x.generation - y.generation);
 }
 
 async function retiringTasks(b: ProviderBackends, assignmentId: string): Promise<Task[]> {
@@ -258,6 +267,9 @@ async function execute(inputs: AssignmentInputs): Promise<{ id: string; outs: As
   const byGeneration = (g: number) => tasks.find((t) => t.generation === g);
 
   switch (d.kind) {
+    case "hold":
+      // A task of this key failed verification: report it, act on nothing.
+      return { id: id(0), outs: { ...base, failure: d.reason, retiring: retiring() } };
     case "keep": {
       const cred = creds.find((c) => c.id === d.methodId);
       const task = tasks.find((t) => heldBy(t, creds)?.id === d.methodId);

@@ -31,7 +31,8 @@ export interface AssignmentInputs {
 
 /** The plan's key-scope action for one assignment, as the provider executes it. JSON-clean. */
 export interface AssignmentDecision {
-  kind: "provision" | "wait" | "keep" | "adopt" | "replace";
+  /** hold: a task of this key failed verification; nothing is done for it until a person has looked. */
+  kind: "provision" | "wait" | "keep" | "adopt" | "replace" | "hold";
   /** provision/replace/adopt: the generation to raise or record; wait: the one waited on; keep: 0. */
   generation: number;
   /** keep/adopt: the credential; replace: the one that retires once its replacement is active. */

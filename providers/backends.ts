@@ -1,6 +1,7 @@
 // What the provider talks to, narrowed to what it needs: Entra's passkeys per person, the task store (audited:
 // every raise and cancellation is a signed record), the record store, and the pipeline's signing key. Opened
 // once per provider process from the settings `configure` received.
+import type { KeyObject } from "node:crypto";
 import type { RecordStore } from "../core/records/recordStore.js";
 import type { SigningKey } from "../core/signing/ed25519.js";
 import type { TaskStore } from "../core/tasks/store.js";
@@ -35,6 +36,8 @@ export interface ProviderBackends {
   tasks: TaskStore;
   records: RecordStore;
   signer: SigningKey;
+  /** Whose signatures make task rows and results trusted: the pipeline's key, the enrolled stations'. */
+  trust: { pipelineKeys: readonly KeyObject[]; stationKeys: readonly KeyObject[] };
   /**
    * Deletes the passkey in Entra and appends a signed `revocation` record saying why. The only way the
    * provider removes a credential: a deletion without a record would be invisible to `keyfleet records`.

@@ -65,6 +65,10 @@ export interface FleetOutputs {
 
 const DECLARED = new Set(["provision", "wait", "keep", "adopt", "replace"]);
 
+/** An unresolved key of a known person (its task failed verification) stays declared, on hold. */
+const isHeld = (assignmentId: string | undefined) =>
+  assignmentId !== undefined && !assignmentId.startsWith("unresolved:");
+
 /** The resource inputs for one desired assignment, with the plan's decision for it when there is one. */
 export function assignmentInputsFor(
   a: DesiredAssignment,
@@ -148,7 +152,11 @@ export function declareFleet(
   }
   // Each key-scope action that keeps or wants a key is a resource; revocations are resources that are no longer
   // declared (their delete revokes), so the plan's revoke share is the share this run deletes.
-  const wanted = new Set(result.actions.filter((a) => DECLARED.has(a.kind)).map((a) => a.assignmentId));
+  const wanted = new Set(
+    result.actions
+      .filter((a) => DECLARED.has(a.kind) || (a.kind === "unresolved" && isHeld(a.assignmentId)))
+      .map((a) => a.assignmentId),
+  );
   const desired = desiredAssignments(data.spec, data.actual, {
     formerUpns: formerUpnsOf(data.actual.tasks),
   }).filter((a) => a.personId !== undefined && wanted.has(a.id));

@@ -3,7 +3,7 @@
 // anchor, the pipeline's signing key (core/signing) and Entra's passkey reads and deletions (core/entra).
 import { AuditedTaskStore } from "../core/records/auditedTaskStore.js";
 import { openRecordStore } from "../core/records/openRecordStore.js";
-import { loadSigningKey } from "../core/signing/keyFiles.js";
+import { loadPublicKeyFolder, loadSigningKey } from "../core/signing/keyFiles.js";
 import { openTaskStore } from "../core/tasks/openTaskStore.js";
 import type { ProviderBackends } from "./backends.js";
 import { PIPELINE_ACTOR, pipelineProvenance, revokeWithRecord } from "./pipelineAudit.js";
@@ -34,6 +34,7 @@ export async function openBackends(settings: ProviderSettings): Promise<Provider
   return {
     directory,
     tasks,
+    trust: { pipelineKeys: [signer.publicKey], stationKeys: loadPublicKeyFolder(settings.stationKeysDir) },
     records,
     signer,
     revokeCredential: (subject, reason) => revokeWithRecord(directory, records, subject, reason),

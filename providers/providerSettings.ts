@@ -6,11 +6,19 @@
 // KEYFLEET_RECORDS_ANCHOR, else core/records' default `.keyfleet/records.anchor.json`. A relative anchor path is
 // taken from the Pulumi project directory, not the process's: the engine starts the provider host (and the
 // program) in `<project>/dist`, so cwd-relative would put the anchor in the build output, apart from the CLI's.
+
+import type { KeyObject } from "node:crypto";
 import { existsSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { type EntraSettings, entraSettingsFromEnv, entraSettingsFromPulumi } from "../core/entra/config.js";
 import { defaultAnchorPath } from "../core/records/anchor.js";
-import { privateKeyPath } from "../core/signing/keyFiles.js";
+import {
+  loadPublicKey,
+  loadPublicKeyFolder,
+  loadSigningKey,
+  privateKeyPath,
+  stationKeysDir,
+} from "../core/signing/keyFiles.js";
 import { DEFAULT_TASK_STORE } from "../core/tasks/openTaskStore.js";
 
 export interface ProviderSettings {
@@ -18,6 +26,8 @@ export interface ProviderSettings {
   /** `sqlite:<absolute path>` or an Azure Table Storage location. */
   taskStore: string | undefined;
   pipelineKeyPath: string;
+  /** The folder of enrolled stations' public keys (`*.pub`) whose results the pipeline accepts. */
+  stationKeysDir: string;
   /**
    * Absolute path of the records anchor file. Optional so that callers that only read (e.g. `keyfleet plan`)
    * can build settings by hand; writers take {@link anchorPathOf}.
@@ -70,6 +80,7 @@ export function providerSettings(
     entra: { ...entraSettingsFromEnv(env), ...fromPulumi },
     taskStore,
     pipelineKeyPath: fromProject(keyFile ?? privateKeyPath("pipeline", env)),
+    stationKeysDir: fromProject(get("stationKeys") || stationKeysDir(env)),
     recordsAnchorPath: resolveAnchorPath(
       get("recordsAnchor") || env[PROVIDER_SETTINGS.recordsAnchor.env],
       cwd,
@@ -99,4 +110,21 @@ export function resolveAnchorPath(
 /** The anchor path settings name, or the default resolved as {@link providerSettings} would. */
 export function anchorPathOf(settings: ProviderSettings): string {
   return settings.recordsAnchorPath ?? resolveAnchorPath(process.env[PROVIDER_SETTINGS.recordsAnchor.env]);
+}
+
+/**
+ * The keys the pipeline checks task rows and results against: its own public key (`<key>.pub`, or derived
+ * from the private key) and the enrolled stations' keys.
+ */
+export function pipelineTrust(settings: Pick<ProviderSettings, "pipelineKeyPath" | "stationKeysDir">): {
+  pipelineKeys: KeyObject[];
+  stationKeys: KeyObject[];
+} {
+  const pub = `${settings.pipelineKeyPath}.pub`;
+  const pipelineKeys = existsSync(pub)
+    ? [loadPublicKey(pub)]
+    : existsSync(settings.pipelineKeyPath)
+      ? [loadSigningKey(settings.pipelineKeyPath).publicKey]
+      : [];
+  return { pipelineKeys, stationKeys: loadPublicKeyFolder(settings.stationKeysDir) };
 }

@@ -84,6 +84,12 @@ export const TaskFactSchema = Type.Object(
     profileKey: Type.Optional(
       Type.String({ description: "Fingerprint of the profile the task was raised with (core/plan/taskProfile.ts)" }),
     ),
+    quarantined: Type.Optional(
+      Type.String({ description: "Why the task's row or result failed verification: never acted on" }),
+    ),
+    quarantinedMethodId: Type.Optional(
+      Type.String({ description: "The method id a quarantined result claims (neither managed nor unmanaged)" }),
+    ),
     adopted: Type.Optional(
       Type.Boolean({ description: "The credential was adopted, not made by a station" }),
     ),

@@ -82,6 +82,20 @@ export function decideKey(f: KeyFacts): Action[] {
   const held = heldCredentials(tasks, f.methods);
   const out: Action[] = [];
 
+  // A task whose row or result failed verification holds the key: nothing is raised, kept or revoked on its
+  // word until a person has looked (the plan reports it as unresolved).
+  const refused = tasks.find((t) => t.quarantined !== undefined);
+  if (refused) {
+    out.push({
+      ...base,
+      kind: "unresolved",
+      scope: "key",
+      profile: a.profile.name,
+      reason: `task g${refused.generation} is quarantined: ${refused.quarantined}`,
+    });
+    return out;
+  }
+
   const leftOn = a.leaving !== undefined && f.today > a.leaving ? a.leaving : undefined;
   if (a.state === "retired" || leftOn !== undefined) {
     const cause = a.state === "retired" ? "retired" : "leaving";

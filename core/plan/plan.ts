@@ -95,7 +95,11 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
 
   const assignments = desiredAssignments(desired, actual, { formerUpns: formerUpnsOf(actual.tasks) });
   const desiredIds = new Set(assignments.map((a) => a.id));
-  const taken = new Set(managed.keys());
+  // A quarantined result's credential is neither managed nor unmanaged: nobody acts on it.
+  const taken = new Set([
+    ...managed.keys(),
+    ...actual.tasks.map((t) => t.quarantinedMethodId).filter((m): m is string => m !== undefined),
+  ]);
   const actions: Action[] = [];
   const notices: PlanNotice[] = [];
   const blockedReasons: string[] = [];

@@ -90,6 +90,7 @@ export interface RecordQuery {
  */
 export const TASK_OUTCOME_ACTIONS: readonly RecordAction[] = [
   "registration",
+  "adoption",
   "revocation",
   "cancellation",
   "supersession",

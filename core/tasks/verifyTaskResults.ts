@@ -100,6 +100,23 @@ export function verifyTaskResult(
   if (task.state !== "done") return `task ${task.id} carries a result but is ${task.state}, not done`;
   if (!task.resultSignature) return `the result of task ${task.id} (method ${result.methodId}) is unsigned`;
   const { stationId, signature } = task.resultSignature;
+  if (result.kind === "adopted") {
+    // An adoption is the pipeline's own result: signed with its key, and on its own signed record.
+    if (!resultSignedBy(task, keys.pipelineKeys)) {
+      return `the adoption of task ${task.id} (method ${result.methodId}) is not signed by the pipeline's key: it was altered or written by someone else`;
+    }
+    const adoption = outcomes.find(
+      (r) =>
+        r.action === "adoption" &&
+        recordAuthentic(r) &&
+        pipelineIds.has(r.signer.keyId) &&
+        r.subject.assignmentId === task.assignmentId &&
+        r.subject.generation === task.generation &&
+        r.subject.methodId === result.methodId,
+    );
+    if (!adoption) return `no adoption record signed by the pipeline matches task ${task.id} (method ${result.methodId})`;
+    return undefined;
+  }
   if (keys.stationKeys.length === 0) {
     return `no trusted station keys are configured, so the result of task ${task.id} cannot be checked (put each station's public key in the stations key folder)`;
   }

@@ -15,7 +15,7 @@ import { repoRoot } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 import { emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
-import { entraClientFor, fido2MethodIds, runOneTask } from "./stationStandIn.js";
+import { entraClientFor, fido2MethodIds, openStationStore, runOneTask } from "./stationStandIn.js";
 
 const install = "run 'bash scripts/install-pulumi.sh' (or 'bash scripts/setup.sh')";
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
@@ -34,9 +34,14 @@ beforeAll(async () => {
   const keyPath = join(project.dir, "pipeline.ed25519");
   writeNewSigningKey(keyPath);
   const dbPath = join(project.dir, "tasks.db");
-  const config = emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath });
+  const station = await openStationStore(dbPath, project.dir);
+  store = station.store;
+  const config = emulatorConfig(emu, {
+    taskStore: dbPath,
+    pipelineKey: keyPath,
+    stationKeys: station.stationKeys,
+  });
   await project.configure(config, { "keyfleet:entraClientSecret": emu.clientSecret });
-  store = openSqliteTaskStore(dbPath);
   entra = entraClientFor(emu);
 }, 300_000);
 

@@ -17,7 +17,13 @@ import { repoRoot, runCli } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 import { emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
-import { entraClientFor, fido2MethodIds, registerPasskey, runOneTask } from "./stationStandIn.js";
+import {
+  entraClientFor,
+  fido2MethodIds,
+  openStationStore,
+  registerPasskey,
+  runOneTask,
+} from "./stationStandIn.js";
 
 const install = "run 'bash scripts/install-pulumi.sh' (or 'bash scripts/setup.sh')";
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
@@ -58,13 +64,19 @@ beforeAll(async () => {
   writeNewSigningKey(keyPath);
   dbPath = join(project.dir, "tasks.db");
   anchorPath = join(project.dir, "records.anchor.json");
+  const station = await openStationStore(dbPath, project.dir);
   const config: Record<string, string> = {
-    ...emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath, recordsAnchor: anchorPath }),
+    ...emulatorConfig(emu, {
+      taskStore: dbPath,
+      pipelineKey: keyPath,
+      recordsAnchor: anchorPath,
+      stationKeys: station.stationKeys,
+    }),
     "keyfleet:protect": "true",
     "keyfleet:retainOnDelete": "true",
   };
   await project.configure(config, { "keyfleet:entraClientSecret": emu.clientSecret });
-  store = openSqliteTaskStore(dbPath);
+  store = station.store;
   entra = entraClientFor(emu);
 }, 300_000);
 

@@ -55,7 +55,7 @@ export function assignmentInputs(over: Partial<AssignmentInputs> = {}): Assignme
  */
 export function emulatorConfig(
   emu: Pick<RunningEmulator, "tenantId" | "clientId" | "url" | "caCertPath">,
-  files: { taskStore: string; pipelineKey: string; recordsAnchor?: string },
+  files: { taskStore: string; pipelineKey: string; recordsAnchor?: string; stationKeys?: string },
 ): Record<string, string> {
   return {
     "keyfleet:entraTenantId": emu.tenantId,
@@ -68,6 +68,7 @@ export function emulatorConfig(
     "keyfleet:taskStore": `sqlite:${files.taskStore}`,
     "keyfleet:pipelineKeyFile": files.pipelineKey,
     ...(files.recordsAnchor ? { "keyfleet:recordsAnchor": files.recordsAnchor } : {}),
+    ...(files.stationKeys ? { "keyfleet:stationKeys": files.stationKeys } : {}),
   };
 }
 

@@ -36,7 +36,13 @@ import {
   resourceType,
   yubikey5,
 } from "./fixtures.js";
-import { entraClientFor, fido2MethodIds, registerPasskey, runOneTask } from "./stationStandIn.js";
+import {
+  entraClientFor,
+  fido2MethodIds,
+  openStationStore,
+  registerPasskey,
+  runOneTask,
+} from "./stationStandIn.js";
 
 const gitCommit = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c";
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
@@ -68,15 +74,17 @@ beforeAll(async () => {
       KEYFLEET_PULL_REQUEST: "",
     },
   });
+  const station = await openStationStore(join(dir, "tasks.db"), dir);
   await host.configure({
     ...emulatorConfig(emu, {
       taskStore: join(dir, "tasks.db"),
       pipelineKey: keyPath,
       recordsAnchor: join(dir, "records.anchor.json"),
+      stationKeys: station.stationKeys,
     }),
     "keyfleet:entraClientSecret": emu.clientSecret,
   });
-  store = openSqliteTaskStore(join(dir, "tasks.db"));
+  store = station.store;
   entra = entraClientFor(emu);
 });
 
@@ -285,7 +293,8 @@ describe("KeyAssignment through the dynamic-provider host", () => {
   it("should have written a signed pipeline record for every raise, cancellation and revocation, in a sound chain", async () => {
     const records = await openRecordStore(`sqlite:${join(dir, "tasks.db")}`);
     try {
-      const all = await records.list();
+      // The station stand-in's own records (claims, registrations) sit on the same chain, signed by its key.
+      const all = (await records.list()).filter((r) => r.actor.role === "pipeline");
       const actions = new Set(all.map((r) => r.action));
       expect([...actions].sort()).toEqual(["adoption", "approval", "cancellation", "raise", "revocation"]);
       expect(all.every((r) => r.actor.role === "pipeline")).toBe(true);
@@ -315,7 +324,10 @@ describe("KeyAssignment through the dynamic-provider host", () => {
       const anchor = readAnchor(join(dir, "records.anchor.json"));
       const report = verifyChain(await records.rows(), {
         ...(anchor ? { anchor } : {}),
-        trustedKeys: [loadPublicKey(join(dir, "pipeline.ed25519.pub"))],
+        trustedKeys: [
+          loadPublicKey(join(dir, "pipeline.ed25519.pub")),
+          loadPublicKey(join(dir, "stations", "test-station.pub")),
+        ],
       });
       expect(report.findings).toEqual([]);
       expect(report.ok).toBe(true);
@@ -324,6 +336,7 @@ describe("KeyAssignment through the dynamic-provider host", () => {
         entra: {},
         taskStore: `sqlite:${join(dir, "tasks.db")}`,
         pipelineKeyPath: "",
+        stationKeysDir: "",
       });
       expect(head).toEqual({ seq: all.at(-1)?.seq, hash: all.at(-1)?.hash });
       expect(JSON.stringify(all)).not.toContain(emu.clientSecret);

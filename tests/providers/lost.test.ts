@@ -38,7 +38,13 @@ import {
   resourceType,
   yubikey5,
 } from "./fixtures.js";
-import { entraClientFor, fido2MethodIds, registerPasskey, runOneTask } from "./stationStandIn.js";
+import {
+  entraClientFor,
+  fido2MethodIds,
+  openStationStore,
+  registerPasskey,
+  runOneTask,
+} from "./stationStandIn.js";
 
 const ada = "9a0d258a-5fee-579a-93d8-9362d5365d67";
 const ben = "04a0bd23-7b75-581c-96d7-6d8a3642ac20";
@@ -68,15 +74,17 @@ beforeAll(async () => {
     project,
     env: { KEYFLEET_TASK_STORE: "", AZURE_CLIENT_SECRET: "" },
   });
+  const station = await openStationStore(join(dir, "tasks.db"), dir);
   await host.configure({
     ...emulatorConfig(emu, {
       taskStore: join(dir, "tasks.db"),
       pipelineKey: keyPath,
       recordsAnchor: join(dir, "records.anchor.json"),
+      stationKeys: station.stationKeys,
     }),
     "keyfleet:entraClientSecret": emu.clientSecret,
   });
-  store = openSqliteTaskStore(join(dir, "tasks.db"));
+  store = station.store;
   records = await openRecordStore(`sqlite:${join(dir, "tasks.db")}`);
   entra = entraClientFor(emu);
 });
@@ -268,7 +276,8 @@ describe("a lost key through the dynamic-provider host", () => {
   });
 
   it("should leave every revocation, raise and cancellation on a sound, signed pipeline chain", async () => {
-    const all = await records.list();
+    // The station stand-in's own records (claims, registrations) sit on the same chain, signed by its key.
+    const all = (await records.list()).filter((r) => r.actor.role === "pipeline");
     expect(new Set(all.map((r) => r.action))).toEqual(
       new Set(["approval", "raise", "cancellation", "revocation"]),
     );
@@ -277,7 +286,10 @@ describe("a lost key through the dynamic-provider host", () => {
     expect(anchor?.seq).toBe(all.at(-1)?.seq);
     const report = verifyChain(await records.rows(), {
       ...(anchor ? { anchor } : {}),
-      trustedKeys: [loadPublicKey(join(dir, "pipeline.ed25519.pub"))],
+      trustedKeys: [
+        loadPublicKey(join(dir, "pipeline.ed25519.pub")),
+        loadPublicKey(join(dir, "stations", "test-station.pub")),
+      ],
     });
     expect(report.findings).toEqual([]);
     expect(JSON.stringify(all)).not.toContain(emu.clientSecret);

@@ -18,7 +18,7 @@ import { runCli } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 import { emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
-import { entraClientFor, fido2MethodIds, runOneTask } from "./stationStandIn.js";
+import { entraClientFor, fido2MethodIds, openStationStore, runOneTask } from "./stationStandIn.js";
 
 const install = "run 'bash scripts/install-pulumi.sh' (or 'bash scripts/setup.sh')";
 const yubikey5 = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
@@ -47,13 +47,17 @@ let project: PulumiProject;
 let store: TaskStore;
 let entra: EntraClient;
 let dbPath: string;
+let stationKeys: string;
 
 /** Writes the people file: each by UPN with a primary slot (`adopt` ones take over a fitting key). */
 function writePeople(names: readonly Name[], adopt: readonly Name[] = []): void {
   const lines = ["apiVersion: keyfleet.dev/v1", "kind: People", "people:"];
   for (const n of names) {
     const a = adopt.includes(n) ? ", adopt: true" : "";
-    lines.push(`  - userPrincipalName: ${people[n].upn}`, `    slots: { primary: { profile: yubikey-5${a} } }`);
+    lines.push(
+      `  - userPrincipalName: ${people[n].upn}`,
+      `    slots: { primary: { profile: yubikey-5${a} } }`,
+    );
   }
   writeFileSync(join(project.specsDir, "people.yaml"), `${lines.join("\n")}\n`);
 }
@@ -70,6 +74,9 @@ function cliEnv(): NodeJS.ProcessEnv {
     KEYFLEET_GRAPH_URL: emu.url,
     KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
     KEYFLEET_TASK_STORE: `sqlite:${dbPath}`,
+    // The keys the pull request's plan checks rows and results against, as the pipeline's are.
+    KEYFLEET_PIPELINE_PUBLIC_KEY: join(project.dir, "pipeline.ed25519.pub"),
+    KEYFLEET_STATION_KEYS: stationKeys,
   };
 }
 
@@ -117,10 +124,12 @@ beforeAll(async () => {
   const keyPath = join(project.dir, "pipeline.ed25519");
   writeNewSigningKey(keyPath);
   dbPath = join(project.dir, "tasks.db");
-  await project.configure(emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath }), {
+  const station = await openStationStore(dbPath, project.dir);
+  store = station.store;
+  stationKeys = station.stationKeys;
+  await project.configure(emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath, stationKeys }), {
     "keyfleet:entraClientSecret": emu.clientSecret,
   });
-  store = openSqliteTaskStore(dbPath);
   entra = entraClientFor(emu);
   writePeople(["ada", "ben", "chloe", "dev", "elena"]);
   await project.ok(["up", "--yes", "--skip-preview"]);
@@ -187,10 +196,10 @@ describe("the revocation rails through plan, preview and up", () => {
     const { code, plan } = await keyfleetPlan();
     expect(plan.summary.revocations).toBe(0);
     expect(plan.actions.filter((a) => a.kind === "revoke" || a.kind === "unresolved")).toEqual([]);
-    expect(plan.notices).toEqual([
-      expect.objectContaining({ kind: "stale-upn", personId: people.ada.id }),
-    ]);
-    expect(plan.notices[0]?.message).toMatch(/write 'userPrincipalName: ada\.lindqvist-berg@northwindforge\.example'/);
+    expect(plan.notices).toEqual([expect.objectContaining({ kind: "stale-upn", personId: people.ada.id })]);
+    expect(plan.notices[0]?.message).toMatch(
+      /write 'userPrincipalName: ada\.lindqvist-berg@northwindforge\.example'/,
+    );
     expect(code).toBe(0);
     const ops = await previewOps();
     expect(ops.get(`${people.ada.id}-primary`)).not.toMatch(/delete|replace/);
@@ -239,7 +248,9 @@ describe("the revocation rails through plan, preview and up", () => {
     db.close();
     writePeople(["ada", "ben", "chloe", "farid"], ["farid"]);
     const { plan } = await keyfleetPlan();
-    expect(plan.actions.filter((a) => a.personId === people.dev.id && a.kind !== "unmanaged-report")).toEqual([]);
+    expect(plan.actions.filter((a) => a.personId === people.dev.id && a.kind !== "unmanaged-report")).toEqual(
+      [],
+    );
     const up = await project.pulumi(["up", "--yes", "--skip-preview"]);
     expect(up.code).not.toBe(0);
     expect(up.stdout + up.stderr).toMatch(/this run's plan did not approve it: nothing was revoked/);

@@ -3,9 +3,15 @@
 // creationOptions) and complete the task. Lets the provider suites see a key go from pending to active
 // without depending on the station's own code.
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { EntraClient } from "../../core/entra/client.js";
 import { resolveEntraConfig } from "../../core/entra/config.js";
+import { AuditedTaskStore } from "../../core/records/auditedTaskStore.js";
+import { openRecordStore } from "../../core/records/openRecordStore.js";
+import { loadSigningKey, writeNewSigningKey } from "../../core/signing/keyFiles.js";
 import type { Task } from "../../core/tasks/model.js";
+import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 import type { RunningEmulator } from "../../emulator/index.js";
 import { encodeCanonical } from "../../station/cbor.js";
@@ -83,6 +89,29 @@ export async function registerPasskey(
     },
   });
   return created.id;
+}
+
+/**
+ * The task store as an enrolled station sees it: audited with the station's own key, so each result it
+ * reports is signed and recorded, as the pipeline requires before it counts or revokes a credential. The
+ * station's public key goes into `<dir>/stations/`, the folder to give the providers as keyfleet:stationKeys.
+ */
+export async function openStationStore(
+  dbPath: string,
+  dir: string,
+  stationId = "test-station",
+): Promise<{ store: TaskStore; stationKeys: string }> {
+  const stationKeys = join(dir, "stations");
+  mkdirSync(stationKeys, { recursive: true });
+  const keyPath = join(dir, `${stationId}.ed25519`);
+  if (!existsSync(keyPath)) writeNewSigningKey(keyPath);
+  copyFileSync(`${keyPath}.pub`, join(stationKeys, `${stationId}.pub`));
+  const signer = loadSigningKey(keyPath);
+  const records = await openRecordStore(`sqlite:${dbPath}`, { signer });
+  const store = new AuditedTaskStore(openSqliteTaskStore(dbPath), records, {
+    actor: { role: "station", stationId },
+  });
+  return { store, stationKeys };
 }
 
 /** Claims the next task and carries it out: provision registers a key with `aaguid`, revoke deletes. */
