@@ -3,9 +3,11 @@
 // with Graph → confirm it is listed → self-test → forceChangePin → hand the PIN over → complete → label.
 // Each step names itself (events, crash tests); every failure leaves through failure.ts, which decides
 // what happens to the task, the key's orphan credential and any registration.
+
 import { randomBytes } from "node:crypto";
 import { getCreationOptions } from "../../core/entra/fido2Methods.js";
 import { registerFido2Method } from "../../core/entra/registration.js";
+import { newMarkerToken, withRegistrationMarker } from "../../core/plan/keyName.js";
 import type { Task, TaskResult } from "../../core/tasks/model.js";
 import type { LeaseRef } from "../../core/tasks/transitions.js";
 import { ClientPin, Permission } from "../ctap2/clientPin.js";
@@ -62,19 +64,6 @@ export interface CeremonyState {
   methodId?: string;
   /** Set once the PIN reached its delivery. */
   handedOver: boolean;
-}
-
-const NONCE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789";
-
-/** A short marker for the display name: 5 characters, about 24 bits, enough to tell a person's keys apart. */
-export function displayNameNonce(): string {
-  return [...randomBytes(5)].map((b) => NONCE_ALPHABET[b % NONCE_ALPHABET.length]).join("");
-}
-
-/** The profile's display name with the nonce appended, within Entra's 30 characters. */
-export function displayNameWithNonce(displayName: string, nonce: string): string {
-  const room = 30 - nonce.length - 1;
-  return `${[...displayName].slice(0, room).join("").trimEnd()} ${nonce}`;
 }
 
 /** What the operator writes on the key: whose key it is and which slot. */
@@ -214,8 +203,10 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
     done(s, "min-pin-length");
   }
 
-  s.nonce = displayNameNonce();
-  const displayName = displayNameWithNonce(task.profile.displayName, s.nonce);
+  // The registration marker and its room in the 30 characters are core's (core/plan/keyName.ts): the plan
+  // renders names short enough for it, and recognition looks for exactly this token.
+  s.nonce = newMarkerToken();
+  const displayName = withRegistrationMarker(task.profile.displayName, s.nonce);
   let made: RegistrationOutcome | undefined;
   let methodId: string | undefined;
   for (let attempt = 1; methodId === undefined; attempt++) {
