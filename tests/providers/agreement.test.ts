@@ -34,7 +34,7 @@ import {
   planRows,
   stepsByAssignment,
 } from "./agreementOps.js";
-import { backdateMethod, registerKeysFor } from "./agreementStation.js";
+import { backdateMethod, openAgreementStation, registerKeysFor } from "./agreementStation.js";
 import { emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
 import { entraClientFor, fido2MethodIds } from "./stationStandIn.js";
@@ -108,6 +108,10 @@ let dir: string;
 let emu: RunningEmulator;
 let project: PulumiProject;
 let store: TaskStore;
+/** The same store as the enrolled station sees it: its results are signed and recorded. */
+let station: TaskStore;
+let pipelinePublicKey: string;
+let stationKeys: string;
 let entra: EntraClient;
 let dbPath: string;
 /** Method ids the station registered in the "before" state, by assignment. */
@@ -119,7 +123,8 @@ let existedBefore: Set<string>;
 let planned: PlanJson;
 let rows: Map<string, PlanRow>;
 let previewOps: Map<string, EngineOp>;
-let previewDisplayNames: Map<string, unknown>;
+/** Each KeyAssignment's inputs as the preview declared them (a replacement's: the new resource's). */
+let previewInputs: Map<string, Record<string, unknown>>;
 
 function planEnv(): NodeJS.ProcessEnv {
   return {
@@ -133,6 +138,9 @@ function planEnv(): NodeJS.ProcessEnv {
     KEYFLEET_GRAPH_URL: emu.url,
     KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
     KEYFLEET_TASK_STORE: `sqlite:${dbPath}`,
+    // The keys rows and results are checked against: the pipeline's and the enrolled station's.
+    KEYFLEET_PIPELINE_PUBLIC_KEY: pipelinePublicKey,
+    KEYFLEET_STATION_KEYS: stationKeys,
   };
 }
 
@@ -158,14 +166,23 @@ async function engineRun(args: string[]) {
   return stepsByAssignment(steps);
 }
 
-async function stackAssignments(): Promise<Set<string>> {
+interface StateOutputs {
+  assignmentId: string;
+  status: string;
+  generation: number;
+  methodId: string;
+  adopted: boolean;
+}
+
+/** The KeyAssignments in the stack's state, by assignment. */
+async function stackState(): Promise<Map<string, StateOutputs>> {
   const state = JSON.parse(await project.ok(["stack", "export"])) as {
-    deployment: { resources?: { type: string; outputs?: { assignmentId?: string } }[] };
+    deployment: { resources?: { type: string; outputs?: StateOutputs }[] };
   };
-  return new Set(
+  return new Map(
     (state.deployment.resources ?? [])
-      .filter((r) => r.type === KEY_ASSIGNMENT_TYPE)
-      .map((r) => r.outputs?.assignmentId ?? ""),
+      .filter((r) => r.type === KEY_ASSIGNMENT_TYPE && r.outputs)
+      .map((r) => [r.outputs?.assignmentId ?? "", r.outputs as StateOutputs]),
   );
 }
 
@@ -194,10 +211,16 @@ beforeAll(async () => {
   project.env.PULUMI_ENABLE_STREAMING_JSON_PREVIEW = "true";
   const keyPath = join(project.dir, "pipeline.ed25519");
   writeNewSigningKey(keyPath);
+  pipelinePublicKey = `${keyPath}.pub`;
   dbPath = join(project.dir, "tasks.db");
-  await project.configure(emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath }), {
-    "keyfleet:entraClientSecret": emu.clientSecret,
-  });
+  ({ store: station, stationKeys } = await openAgreementStation(dbPath, join(dir, "station")));
+  await project.configure(
+    {
+      ...emulatorConfig(emu, { taskStore: dbPath, pipelineKey: keyPath }),
+      "keyfleet:stationKeys": stationKeys,
+    },
+    { "keyfleet:entraClientSecret": emu.clientSecret },
+  );
   store = openSqliteTaskStore(dbPath);
   entra = entraClientFor(emu);
 
@@ -207,11 +230,11 @@ beforeAll(async () => {
   const aaguids = Object.fromEntries(
     fixtures.filter((f) => f.registers).map((f) => [f.assignmentId, f.registers as string]),
   );
-  registered = await registerKeysFor(store, entra, aaguids);
+  registered = await registerKeysFor(station, entra, aaguids);
   expect([...registered.keys()].sort()).toEqual(Object.keys(aaguids).sort());
   backdateMethod(stateFile, registered.get(`${id.elena}/primary`) ?? "", registeredBeforeLoss);
   await project.ok(["up", "--refresh", "--yes", "--skip-preview"]);
-  existedBefore = await stackAssignments();
+  existedBefore = new Set((await stackState()).keys());
 
   // Two people register a fitting passkey themselves; the specs change to the "after" state.
   for (const who of [id.ines, id.barbara]) {
@@ -224,6 +247,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await store?.close();
+  await station?.close();
   await entra?.close();
   await emu?.stop();
   project?.remove();
@@ -266,15 +290,11 @@ describe("keyfleet plan, pulumi preview and pulumi up over one table of fixtures
   it("should preview, for every assignment, the operation the plan's action means", async () => {
     const steps = await engineRun(["preview"]);
     previewOps = new Map(allAssignments().map((a) => [a, engineOp(steps.get(a))]));
-    previewDisplayNames = new Map(
-      [...steps].map(([a, s]) => [
-        a,
-        (
-          s.find((x) => x.newState?.inputs)?.newState?.inputs?.profile as
-            | { displayName?: unknown }
-            | undefined
-        )?.displayName,
-      ]),
+    previewInputs = new Map(
+      [...steps].flatMap(([a, list]) => {
+        const inputs = list.filter((x) => x.newState?.inputs).at(-1)?.newState?.inputs;
+        return inputs ? [[a, inputs] as const] : [];
+      }),
     );
     const table: AgreementRow[] = allAssignments().map((a) => ({
       assignmentId: a,
@@ -297,7 +317,32 @@ describe("keyfleet plan, pulumi preview and pulumi up over one table of fixtures
     // {slot} {model} {serial} {profile} {upn}: the inventory's model and serial, the UPN cut to fit.
     for (const part of ["bk", "K5", "F2-17", "nm", "dev"]) expect(name).toContain(part);
     expect(name.length).toBeLessThanOrEqual(DISPLAY_NAME_BUDGET);
-    expect(previewDisplayNames.get(`${id.dev}/bk`)).toBe(name);
+    const declared = previewInputs.get(`${id.dev}/bk`)?.profile as { displayName?: unknown } | undefined;
+    expect(declared?.displayName).toBe(name);
+  });
+
+  it("should hand every KeyAssignment the plan's own decision for it", () => {
+    // What the provider executes (providers/assignmentDecision.ts), as the preview declared it, against the
+    // plan's actions for the same assignment.
+    const fromPlan = (row: PlanRow | undefined): string => {
+      const k = row?.key;
+      if (!k || !["provision", "wait", "keep", "adopt", "replace"].includes(k.kind)) return "(not declared)";
+      const now = row.credential
+        .flatMap((c) => (c.kind === "revoke" && c.cause === "lost" ? (c.methodIds ?? []) : []))
+        .sort();
+      const method = k.kind === "replace" ? k.retiringMethodId : (k.methodId ?? "");
+      return `${k.kind} g${k.kind === "keep" ? 0 : k.generation} ${method || "-"} revokeNow=[${now.join(",")}]`;
+    };
+    const fromInputs = (inputs: Record<string, unknown> | undefined): string => {
+      const d = inputs?.decision as
+        | { kind: string; generation: number; methodId: string; revokeNow: string[] }
+        | undefined;
+      if (!d) return "(not declared)";
+      return `${d.kind} g${d.generation} ${d.methodId || "-"} revokeNow=[${[...d.revokeNow].sort().join(",")}]`;
+    };
+    const got = allAssignments().map((a) => `${a}: ${fromInputs(previewInputs.get(a))}`);
+    const want = allAssignments().map((a) => `${a}: ${fromPlan(rows.get(a))}`);
+    expect(got.join("\n")).toBe(want.join("\n"));
   });
 
   it("should carry out with up exactly the operations the preview showed", async () => {
@@ -324,6 +369,27 @@ describe("keyfleet plan, pulumi preview and pulumi up over one table of fixtures
       methodsOf.set(person, list);
       return list;
     };
+    const stack = await stackState();
+    for (const [assignmentId, row] of rows) {
+      const key = row.key;
+      const state = stack.get(assignmentId);
+      const say = (what: string) =>
+        problems.push(`${assignmentId} ${describePlanRow(row)}: the stack ${what}`);
+      if (!key || !["provision", "wait", "keep", "adopt", "replace"].includes(key.kind)) {
+        if (state) say("still holds it");
+        continue;
+      }
+      const want =
+        key.kind === "keep" || key.kind === "adopt"
+          ? `active ${key.methodId}${key.kind === "adopt" ? " adopted" : ""}`
+          : `pending g${key.generation}`;
+      const got = !state
+        ? "nothing"
+        : state.status === "active"
+          ? `active ${state.methodId}${state.adopted ? " adopted" : ""}`
+          : `pending g${state.generation}`;
+      if (got !== want) say(`holds ${got}, not ${want}`);
+    }
     for (const a of planned.actions) {
       if (!a.assignmentId) continue;
       const who = personOf(a.assignmentId);
@@ -347,6 +413,13 @@ describe("keyfleet plan, pulumi preview and pulumi up over one table of fixtures
             say(`task g${a.generation} is ${next?.state ?? "missing"}, not pending`);
           if (next && next.profile.credProtect !== 3)
             say(`task g${a.generation} asks for credProtect ${next.profile.credProtect}`);
+          // ... and its revocation waits, signed, for the new generation to be done.
+          const retire = await store.list({ assignmentId: `${a.assignmentId}~retire`, kind: "revoke" });
+          const gated = retire.map(
+            (t) => `${t.state} ${t.revoke?.methodId} after g${t.revoke?.afterGeneration}`,
+          );
+          if (gated.join() !== `pending ${a.retiringMethodId} after g${a.generation}`)
+            say(`the deferred revocation reads [${gated.join("; ")}]`);
           break;
         }
         case "provision": {

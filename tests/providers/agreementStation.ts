@@ -1,11 +1,40 @@
-// The agreement test's station and clock: a station stand-in that registers, for each assignment it is
-// told about, a key of the given AAGUID (the rest of the queue is handed back untouched), and a way to date a
-// registration weeks back, as a key registered before its loss would be.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+// The agreement test's station and clock: an enrolled station's view of the task store (its results signed
+// with its own key and recorded, as the pipeline requires before it counts or revokes a credential), a station
+// stand-in that registers, for each assignment it is told about, a key of the given AAGUID (the rest of the
+// queue is handed back untouched), and a way to date a registration weeks back, as a key registered before
+// its loss would be.
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { EntraClient } from "../../core/entra/client.js";
+import { AuditedTaskStore } from "../../core/records/auditedTaskStore.js";
+import { openRecordStore } from "../../core/records/openRecordStore.js";
+import { writeNewSigningKey } from "../../core/signing/keyFiles.js";
 import type { Task } from "../../core/tasks/model.js";
+import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 import { registerPasskey } from "./stationStandIn.js";
+
+export const AGREEMENT_STATION = "agreement-station";
+
+/**
+ * The store as the station `AGREEMENT_STATION` sees it, with a fresh key of its own in `dir`; its public key
+ * is enrolled in `<dir>/stations/` (the folder for keyfleet:stationKeys and KEYFLEET_STATION_KEYS).
+ */
+export async function openAgreementStation(
+  dbPath: string,
+  dir: string,
+): Promise<{ store: TaskStore; stationKeys: string }> {
+  const stationKeys = join(dir, "stations");
+  mkdirSync(stationKeys, { recursive: true });
+  const keyPath = join(dir, `${AGREEMENT_STATION}.ed25519`);
+  const signer = writeNewSigningKey(keyPath);
+  copyFileSync(`${keyPath}.pub`, join(stationKeys, `${AGREEMENT_STATION}.pub`));
+  const records = await openRecordStore(`sqlite:${dbPath}`, { signer });
+  const store = new AuditedTaskStore(openSqliteTaskStore(dbPath), records, {
+    actor: { role: "station", stationId: AGREEMENT_STATION },
+  });
+  return { store, stationKeys };
+}
 
 /**
  * Claims every claimable task; a provision task whose assignment is in `aaguids` gets a software key of
@@ -21,7 +50,7 @@ export async function registerKeysFor(
   const registered = new Map<string, string>();
   try {
     for (;;) {
-      const task = await store.claimNext({ stationId: "agreement-station", leaseMs: 60_000 });
+      const task = await store.claimNext({ stationId: AGREEMENT_STATION, leaseMs: 60_000 });
       if (!task?.lease) break;
       const aaguid = aaguids[task.assignmentId];
       if (task.kind !== "provision" || aaguid === undefined) {
