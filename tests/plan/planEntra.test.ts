@@ -1,5 +1,6 @@
 // `keyfleet plan` against a tenant: the compiled CLI reads people, groups and passkeys from the emulator
 // over HTTPS with a client secret, adds the task store's facts, runs the preflight and prints the plan.
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +46,19 @@ describe("keyfleet plan against Entra", () => {
     const provisions = out.actions.filter((a) => a.kind === "provision");
     expect(provisions.length).toBeGreaterThanOrEqual(2);
     expect(r.stdout).not.toContain(emu.clientSecret);
+  });
+
+  it("should refuse a mistyped --store rather than plan against a new, empty store", async () => {
+    const typo = join(dir, "taks.db");
+    const r = await runCli(
+      ["plan", join(repoRoot, "tests/providers/engine-specs"), "--store", `sqlite:${typo}`],
+      {
+        env: env(emu.clientSecret),
+      },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/taks\.db/);
+    expect(existsSync(typo)).toBe(false);
   });
 
   it("should fail with exit 2 and no secret in the message when the credentials are wrong", async () => {
