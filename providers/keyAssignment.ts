@@ -1,49 +1,18 @@
-// The KeyAssignment resource and the thin dynamic provider serialized into its state. The provider's text is
-// stored with every resource and is what refresh and destroy run, so it holds no logic: each method loads the
-// compiled implementation (providers/assignmentProvider.ts → dist/providers/assignmentProvider.js) from the
-// project directory at call time, and today's code serves yesterday's state.
-import * as pulumi from "@pulumi/pulumi";
+// The KeyAssignment resource and the thin provider text stored in its state (providers/thinProvider.ts): what
+// refresh and destroy run, so it holds no logic and loads the compiled implementation
+// (providers/assignmentProvider.ts → dist/providers/assignmentProvider.js) from the project at call time.
+import type * as pulumi from "@pulumi/pulumi";
 import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
+import { forwardingProviderText, ThinDynamicResource } from "./thinProvider.js";
 
 /**
- * Where the implementation lives, relative to the provider host's working directory. The engine starts the
- * host in the program's directory (Pulumi.yaml `main: dist/index.js` → `<project>/dist`, measured with the
- * real CLI), so no machine-specific path lands in state.
+ * The `__provider` text. The export name and module path are a contract with every state ever written:
+ * dist/providers/assignmentProvider.js keeps exporting `assignmentProvider`.
  */
-const implementationModule = "providers/assignmentProvider.js";
-
-type Implementation = Required<pulumi.dynamic.ResourceProvider<AssignmentInputs, AssignmentOutputs>>;
-
-// Node's own "Cannot find module '<project>/dist/providers/assignmentProvider.js'" says what is missing.
-async function implementation(): Promise<Implementation> {
-  const { pathToFileURL } = await import("node:url");
-  return (await import(pathToFileURL(`${process.cwd()}/${implementationModule}`).href)).assignmentProvider;
-}
-
-/** The provider object that Pulumi serializes. Keep it exactly this thin: its size is asserted in a test. */
-export const keyAssignmentProvider: Implementation = {
-  async configure(req) {
-    return (await implementation()).configure(req);
-  },
-  async check(olds, news) {
-    return (await implementation()).check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return (await implementation()).diff(id, olds, news);
-  },
-  async create(inputs) {
-    return (await implementation()).create(inputs);
-  },
-  async read(id, props) {
-    return (await implementation()).read(id, props);
-  },
-  async update(id, olds, news) {
-    return (await implementation()).update(id, olds, news);
-  },
-  async delete(id, props) {
-    return (await implementation()).delete(id, props);
-  },
-};
+export const keyAssignmentProviderText = forwardingProviderText(
+  "providers/assignmentProvider.js",
+  "assignmentProvider",
+);
 
 /** The type token reads `pulumi-nodejs:dynamic/keyfleet:KeyAssignment`; changing it changes every URN. */
 export const keyAssignmentModule = "keyfleet";
@@ -52,7 +21,7 @@ export const keyAssignmentType = "KeyAssignment";
 export type KeyAssignmentArgs = { [K in keyof AssignmentInputs]: pulumi.Input<AssignmentInputs[K]> };
 
 /** One (person, slot): named `<objectId>-<slot>` so that a UPN rename never replaces (and revokes) a key. */
-export class KeyAssignment extends pulumi.dynamic.Resource {
+export class KeyAssignment extends ThinDynamicResource {
   declare readonly status: pulumi.Output<AssignmentOutputs["status"]>;
   declare readonly methodId: pulumi.Output<string>;
   declare readonly aaguid: pulumi.Output<string>;
@@ -68,7 +37,9 @@ export class KeyAssignment extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: KeyAssignmentArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      keyAssignmentProvider,
+      keyAssignmentProviderText,
+      keyAssignmentModule,
+      keyAssignmentType,
       name,
       {
         ...args,
@@ -82,8 +53,6 @@ export class KeyAssignment extends pulumi.dynamic.Resource {
         generation: undefined,
       },
       opts,
-      keyAssignmentModule,
-      keyAssignmentType,
     );
   }
 }

@@ -1,48 +1,21 @@
-// The RunApproval resource and its thin serialized provider: one per stack, carrying what the run's plan
-// approved (providers/runApproval.ts). Like KeyAssignment, the serialized methods only load the compiled
-// implementation (dist/providers/runApprovalProvider.js) at call time.
-import * as pulumi from "@pulumi/pulumi";
-import type { RunApprovalInputs, RunApprovalOutputs } from "./runApproval.js";
+// The RunApproval resource and the thin provider text stored in its state: one per stack, carrying what the
+// run's plan approved (providers/runApproval.ts). Like KeyAssignment, the text only loads the compiled
+// implementation (dist/providers/runApprovalProvider.js) at call time (providers/thinProvider.ts).
+import type * as pulumi from "@pulumi/pulumi";
+import type { RunApprovalInputs } from "./runApproval.js";
+import { forwardingProviderText, ThinDynamicResource } from "./thinProvider.js";
 
-const implementationModule = "providers/runApprovalProvider.js";
-
-type Implementation = Required<pulumi.dynamic.ResourceProvider<RunApprovalInputs, RunApprovalOutputs>>;
-
-async function implementation(): Promise<Implementation> {
-  const { pathToFileURL } = await import("node:url");
-  return (await import(pathToFileURL(`${process.cwd()}/${implementationModule}`).href)).runApprovalProvider;
-}
-
-/** The provider object that Pulumi serializes: kept as thin as KeyAssignment's. */
-export const runApprovalProvider: Implementation = {
-  async configure(req) {
-    return (await implementation()).configure(req);
-  },
-  async check(olds, news) {
-    return (await implementation()).check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return (await implementation()).diff(id, olds, news);
-  },
-  async create(inputs) {
-    return (await implementation()).create(inputs);
-  },
-  async read(id, props) {
-    return (await implementation()).read(id, props);
-  },
-  async update(id, olds, news) {
-    return (await implementation()).update(id, olds, news);
-  },
-  async delete(id, props) {
-    return (await implementation()).delete(id, props);
-  },
-};
+/** The `__provider` text; the module and export name are a contract with state. */
+export const runApprovalProviderText = forwardingProviderText(
+  "providers/runApprovalProvider.js",
+  "runApprovalProvider",
+);
 
 export type RunApprovalArgs = { [K in keyof RunApprovalInputs]: pulumi.Input<RunApprovalInputs[K]> };
 
 /** Named `keyfleet-run-approval`; type `pulumi-nodejs:dynamic/keyfleet:RunApproval`. */
-export class RunApproval extends pulumi.dynamic.Resource {
+export class RunApproval extends ThinDynamicResource {
   constructor(name: string, args: RunApprovalArgs, opts?: pulumi.CustomResourceOptions) {
-    super(runApprovalProvider, name, { ...args, approvedAt: undefined }, opts, "keyfleet", "RunApproval");
+    super(runApprovalProviderText, "keyfleet", "RunApproval", name, { ...args, approvedAt: undefined }, opts);
   }
 }

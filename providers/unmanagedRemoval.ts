@@ -1,10 +1,11 @@
 // The UnmanagedRemoval resource and its thin serialized provider: one resource per credential that Entra has,
 // Keyfleet did not register, and whose AAGUID the policy's `unmanaged: remove` list names. Declaring them as
 // resources makes a pull request's preview list exactly which credentials a merge removes. Like KeyAssignment
-// (providers/keyAssignment.ts), the serialized methods only load the compiled implementation
+// (providers/keyAssignment.ts), the provider text in state only loads the compiled implementation
 // (providers/unmanagedRemovalProvider.ts → dist/providers/unmanagedRemovalProvider.js) at call time.
 import { createHash } from "node:crypto";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { forwardingProviderText, ThinDynamicResource } from "./thinProvider.js";
 
 /** What the program declares for one credential to remove. */
 export interface UnmanagedRemovalInputs {
@@ -26,43 +27,11 @@ export interface UnmanagedRemovalOutputs extends UnmanagedRemovalInputs {
   removedAt: string;
 }
 
-/** Relative to the provider host's working directory (`<project>/dist`), so no machine path lands in state. */
-const implementationModule = "providers/unmanagedRemovalProvider.js";
-
-type Implementation = Required<
-  pulumi.dynamic.ResourceProvider<UnmanagedRemovalInputs, UnmanagedRemovalOutputs>
->;
-
-async function implementation(): Promise<Implementation> {
-  const { pathToFileURL } = await import("node:url");
-  return (await import(pathToFileURL(`${process.cwd()}/${implementationModule}`).href))
-    .unmanagedRemovalProvider;
-}
-
-/** The provider object that Pulumi serializes. Keep it exactly this thin: its size is asserted in a test. */
-export const unmanagedRemovalProvider: Implementation = {
-  async configure(req) {
-    return (await implementation()).configure(req);
-  },
-  async check(olds, news) {
-    return (await implementation()).check(olds, news);
-  },
-  async diff(id, olds, news) {
-    return (await implementation()).diff(id, olds, news);
-  },
-  async create(inputs) {
-    return (await implementation()).create(inputs);
-  },
-  async read(id, props) {
-    return (await implementation()).read(id, props);
-  },
-  async update(id, olds, news) {
-    return (await implementation()).update(id, olds, news);
-  },
-  async delete(id, props) {
-    return (await implementation()).delete(id, props);
-  },
-};
+/** The `__provider` text (providers/thinProvider.ts); the module and export name are a contract with state. */
+export const unmanagedRemovalProviderText = forwardingProviderText(
+  "providers/unmanagedRemovalProvider.js",
+  "unmanagedRemovalProvider",
+);
 
 /** The type token reads `pulumi-nodejs:dynamic/keyfleet:UnmanagedRemoval`; changing it changes every URN. */
 export const unmanagedRemovalModule = "keyfleet";
@@ -72,7 +41,7 @@ export type UnmanagedRemovalArgs = {
   [K in keyof UnmanagedRemovalInputs]: pulumi.Input<UnmanagedRemovalInputs[K]>;
 };
 
-export class UnmanagedRemoval extends pulumi.dynamic.Resource {
+export class UnmanagedRemoval extends ThinDynamicResource {
   declare readonly objectId: pulumi.Output<string>;
   declare readonly userPrincipalName: pulumi.Output<string>;
   declare readonly methodId: pulumi.Output<string>;
@@ -83,12 +52,12 @@ export class UnmanagedRemoval extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: UnmanagedRemovalArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      unmanagedRemovalProvider,
+      unmanagedRemovalProviderText,
+      unmanagedRemovalModule,
+      unmanagedRemovalType,
       name,
       { ...args, status: undefined, outcome: undefined, removedAt: undefined },
       opts,
-      unmanagedRemovalModule,
-      unmanagedRemovalType,
     );
   }
 }

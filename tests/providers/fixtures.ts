@@ -10,16 +10,11 @@ export const project = "keyfleet";
 export const resourceType = "pulumi-nodejs:dynamic/keyfleet:KeyAssignment";
 
 /**
- * The compiled thin provider serialized exactly as `pulumi up` does it, in a plain Node process: inside vitest
- * every module (dist included) is rewritten by Vite, and the rewritten text is not what the engine would store.
+ * The compiled KeyAssignment provider text exactly as `pulumi up` stores it, read from dist in a plain Node
+ * process: inside vitest every module (dist included) is rewritten by Vite.
  */
 export function compiledProviderText(): string {
-  const script = `
-    const pulumi = require("@pulumi/pulumi");
-    import("./dist/providers/keyAssignment.js")
-      .then((m) => pulumi.runtime.serializeFunction(() => m.keyAssignmentProvider, { allowSecrets: true }))
-      .then((s) => process.stdout.write(s.text));`;
-  return execFileSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8" });
+  return compiledText("keyAssignment", "keyAssignmentProvider");
 }
 
 export const yubikey5 = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
@@ -89,13 +84,10 @@ export function ykFleetYaml(objectIds: readonly string[]): string {
   );
 }
 
-/** A compiled thin provider, serialized as `pulumi up` stores it (see compiledProviderText). */
+/** A compiled thin provider text (`<exportName>Text` of the module), as `pulumi up` stores it. */
 export function compiledText(module: string, exportName: string): string {
   const script = `
-    const pulumi = require("@pulumi/pulumi");
-    import("./dist/providers/${module}.js")
-      .then((m) => pulumi.runtime.serializeFunction(() => m.${exportName}, { allowSecrets: true }))
-      .then((s) => process.stdout.write(s.text));`;
+    import("./dist/providers/${module}.js").then((m) => process.stdout.write(m.${exportName}Text));`;
   return execFileSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8" });
 }
 

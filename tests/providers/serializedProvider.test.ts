@@ -1,6 +1,7 @@
 // The thin serialized provider, loaded by Pulumi's own dynamic-provider host over gRPC: it stays small,
 // carries no machine path, loads the compiled implementation at call time, and checks and diffs as the
 // engine expects.
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../support/cli.js";
@@ -47,11 +48,22 @@ function activeState(over: Record<string, unknown> = {}) {
 }
 
 describe("the serialized KeyAssignment provider", () => {
-  it("should stay under 4 KiB and carry no absolute path or implementation logic", () => {
-    expect(providerText.length).toBeLessThan(4096);
+  it("should stay under 400 bytes (stored twice per resource) and carry no path or implementation logic", () => {
+    expect(providerText.length).toBeLessThan(400);
     expect(providerText).not.toContain(repoRoot);
     expect(providerText).toContain('"providers/assignmentProvider.js"');
     expect(providerText).not.toContain("keyFitsProfile");
+  });
+
+  it("should give the host every method it calls and nothing that makes the provider a thenable", () => {
+    // The host's getProvider is async: a provider object with a `then` would be awaited instead of returned.
+    const module = { exports: {} as { handler?: () => Record<string, unknown> } };
+    new Function("exports", "require", providerText)(module.exports, createRequire(import.meta.url));
+    const provider = module.exports.handler?.() ?? {};
+    expect(Object.keys(provider).sort()).toEqual(
+      ["check", "configure", "create", "delete", "diff", "read", "update"].sort(),
+    );
+    expect(Object.values(provider).every((f) => typeof f === "function")).toBe(true);
   });
 
   it("should accept valid inputs and report bad ones through Check", async () => {

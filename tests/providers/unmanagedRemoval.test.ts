@@ -29,13 +29,10 @@ const withdrawn = "f8a011f3-8c0a-4d15-8006-17111f9edc7d";
 const resourceType = "pulumi-nodejs:dynamic/keyfleet:UnmanagedRemoval";
 const reason = `not registered by Keyfleet; policy removes AAGUID ${withdrawn}`;
 
-/** The compiled thin provider serialized in a plain Node process, exactly as `pulumi up` stores it. */
+/** The compiled thin provider text read in a plain Node process, exactly as `pulumi up` stores it. */
 function compiledRemovalProviderText(): string {
   const script = `
-    const pulumi = require("@pulumi/pulumi");
-    import("./dist/providers/unmanagedRemoval.js")
-      .then((m) => pulumi.runtime.serializeFunction(() => m.unmanagedRemovalProvider, { allowSecrets: true }))
-      .then((s) => process.stdout.write(s.text));`;
+    import("./dist/providers/unmanagedRemoval.js").then((m) => process.stdout.write(m.unmanagedRemovalProviderText));`;
   return execFileSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8" });
 }
 
