@@ -46,7 +46,9 @@ export function publicKeyPath(role: KeyRole, env: Env = process.env): string {
 
 export function loadSigningKey(path: string): SigningKey {
   if (!existsSync(path)) {
-    throw new SigningKeyError(`no signing key at ${path} (create one with 'keyfleet tasks keygen')`);
+    throw new SigningKeyError(
+      `no signing key at ${path} (create it with 'keyfleet tasks keygen --role ${/pipeline/.test(path) ? "pipeline" : "station"} --out ${path}')`,
+    );
   }
   return signingKeyFromPem(readFileSync(path, "utf8"));
 }
