@@ -293,3 +293,72 @@ describe("actual state input", () => {
     );
   });
 });
+
+describe("plan: people the directory renamed, disabled or deleted, and quarantined work", () => {
+  it("should note a person deleted from the directory, cancel their open work and revoke nothing", () => {
+    const gone = "33333333-3333-4333-8333-333333333333";
+    const actual = {
+      ...state({}),
+      tasks: [
+        {
+          assignmentId: `${gone}/primary`,
+          generation: 1,
+          state: "pending" as const,
+          userPrincipalName: "cy@corp.example",
+        },
+      ],
+      deletedPeople: [gone],
+    };
+    const p = one(specOf(adaPrimary), actual);
+    expect(p.notices).toEqual([expect.objectContaining({ kind: "deleted", personId: gone })]);
+    expect(p.actions.filter((a) => a.personId === gone)).toEqual([
+      expect.objectContaining({ kind: "gone", cause: "deleted", cancelGenerations: [1] }),
+    ]);
+    expect(p.summary.revocations).toBe(0);
+  });
+
+  it("should block when the task store names someone the actual state does not cover", () => {
+    const unread = "44444444-4444-4444-8444-444444444444";
+    const actual = {
+      ...state({}),
+      tasks: [{ assignmentId: `${unread}/primary`, generation: 1, state: "done" as const, methodId: "m9" }],
+    };
+    const p = one(specOf(adaPrimary), actual);
+    expect(p.blocked).toBe(true);
+    expect(p.blockedReasons.join()).toMatch(/does not cover 1 person/);
+  });
+
+  it("should note a disabled person and keep their key", () => {
+    const actual = state({ ada: [method("m1", YK)], tasks: [done(ADA, "primary", 1, "m1")] });
+    const disabled = {
+      ...actual,
+      people: actual.people.map((p) => (p.id === ADA ? { ...p, accountEnabled: false } : p)),
+    };
+    const p = one(specOf(adaPrimary), disabled);
+    expect(p.notices).toEqual([expect.objectContaining({ kind: "disabled", personId: ADA })]);
+    expect(brief(p.actions)).toEqual(["keep key primary"]);
+  });
+
+  it("should hold a key whose task failed verification: neither kept, counted, revoked nor unmanaged", () => {
+    const actual = state({
+      ada: [method("m1", YK)],
+      tasks: [
+        {
+          assignmentId: `${ADA}/primary`,
+          generation: 1,
+          state: "done",
+          quarantined: "the result is not signed by a trusted station key",
+          quarantinedMethodId: "m1",
+        },
+      ],
+    });
+    const p = one(specOf(adaPrimary), actual);
+    expect(brief(p.actions)).toEqual(["unresolved key primary"]);
+    expect(p.actions[0]?.reason).toMatch(/quarantined: the result is not signed/);
+    expect(p.summary).toMatchObject({ managedKeys: 0, revocations: 0 });
+    // Removed from git, a quarantined result is still not revoked.
+    expect(
+      one(specOf(person("bob@corp.example", "  primary: { profile: yk }\n")), actual).summary.revocations,
+    ).toBe(0);
+  });
+});

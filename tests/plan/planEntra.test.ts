@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { repoRoot, runCli } from "../support/cli.js";
 
@@ -14,6 +15,8 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "keyfleet-plan-entra-"));
   emu = await startEmulator({ dataDir: join(dir, "emulator") });
+  // The pipeline's store exists before anyone plans against it (a read never creates one).
+  await openSqliteTaskStore(join(dir, "tasks.db")).close();
 });
 afterAll(async () => {
   await emu?.stop();

@@ -240,6 +240,32 @@ describe("the revocation rails through plan, preview and up", () => {
     }
   }, 300_000);
 
+  it("should quarantine a rewritten result and act on nothing it claims", async () => {
+    // Someone with the store's credential points ben's done task at another method: the row no longer matches
+    // the station's signature and record, so the plan holds the key and nothing is counted or revoked.
+    const db = new Database(dbPath);
+    const row = db
+      .prepare("SELECT id, doc FROM tasks WHERE assignment_id = ? AND state = 'done'")
+      .get(`${people.ben.id}/primary`) as { id: string; doc: string };
+    const original = JSON.parse(row.doc) as { result: { methodId: string } };
+    const forged = { ...original, result: { ...original.result, methodId: "forged-method-id" } };
+    db.prepare("UPDATE tasks SET doc = ? WHERE id = ?").run(JSON.stringify(forged), row.id);
+    try {
+      const { plan } = await keyfleetPlan();
+      const bens = plan.actions.filter((a) => a.personId === people.ben.id);
+      expect(bens.map((a) => a.kind)).toEqual(["unresolved", "unmanaged-report"]);
+      expect(JSON.stringify(bens[0])).toMatch(/quarantined: .*not signed by a trusted station key/);
+      expect(plan.summary.revocations).toBe(0);
+      const ops = await previewOps();
+      expect(ops.get(`${people.ben.id}-primary`)).toBe("same");
+      await project.ok(["up", "--yes", "--skip-preview"]);
+      expect(await methods("ben")).toEqual([original.result.methodId]);
+    } finally {
+      db.prepare("UPDATE tasks SET doc = ? WHERE id = ?").run(row.doc, row.id);
+      db.close();
+    }
+  }, 300_000);
+
   it("should stop the run, revoking nothing, when a delete was not in the plan", async () => {
     // Dev's tasks vanish from the store and dev leaves git: the reader cannot see dev, so the plan counts
     // nothing, while the stack still holds dev's resource. The provider refuses the delete.
