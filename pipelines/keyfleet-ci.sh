@@ -78,9 +78,13 @@ validate() {
 
 preview() {
 	validate
-	local plan_rc=0 preview_rc=0
-	log "keyfleet plan $specs --json"
-	"${keyfleet[@]}" plan "$specs" --json >"$out/plan.json" 2>"$out/plan.stderr" || plan_rc=$?
+	local plan_rc=0 preview_rc=0 first_run=()
+	# A stack that has never held a key has no task store yet: say so, rather than let a missing store pass.
+	if ! pulumi stack export --stack "$KEYFLEET_STACK" --non-interactive 2>/dev/null | grep -q 'keyfleet:KeyAssignment'; then
+		first_run=(--first-run)
+	fi
+	log "keyfleet plan $specs --json ${first_run[*]}"
+	"${keyfleet[@]}" plan "$specs" --json "${first_run[@]}" >"$out/plan.json" 2>"$out/plan.stderr" || plan_rc=$?
 	cat "$out/plan.stderr" >&2
 	log "keyfleet plan exited $plan_rc (0 nothing to do, 1 work to do, 2 error)"
 	log "pulumi preview --stack $KEYFLEET_STACK --diff"

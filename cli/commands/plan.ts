@@ -11,6 +11,7 @@ interface PlanOpts {
   all?: boolean;
   allowMassRevoke?: boolean;
   store?: string;
+  firstRun?: boolean;
 }
 
 export function registerPlan(program: Command): void {
@@ -25,6 +26,10 @@ export function registerPlan(program: Command): void {
     .option(
       "--store <location>",
       "task store for Entra mode (sqlite:<path> or azure-table:…; KEYFLEET_TASK_STORE)",
+    )
+    .option(
+      "--first-run",
+      "the pipeline has never run: there is no task store yet, plan as if it held no tasks (creates nothing)",
     )
     .option("--today <YYYY-MM-DD>", "the day leaving dates compare against (default: today, UTC)")
     .option("--all", "also list keys that are kept or gone")
@@ -48,7 +53,7 @@ export function registerPlan(program: Command): void {
         const actual =
           opts.actual !== undefined
             ? await readActualFile(opts.actual)
-            : await readActualFromEntra(dir, opts.store, opts.json === true);
+            : await readActualFromEntra(dir, opts.store, opts.json === true, opts.firstRun === true);
         const result = plan(loaded.spec, actual, {
           today,
           allowMassRevoke: opts.allowMassRevoke === true,
@@ -80,12 +85,18 @@ async function readActualFile(file: string) {
 }
 
 /** Entra (people, groups, methods), the task store's facts, and the tenant policy preflight, printed first. */
-async function readActualFromEntra(dir: string, store: string | undefined, quiet: boolean) {
+async function readActualFromEntra(
+  dir: string,
+  store: string | undefined,
+  quiet: boolean,
+  firstRun: boolean,
+) {
   const { entraSettingsFromEnv } = await import("../../core/entra/index.js");
   const { readFleet } = await import("../../core/plan/readFleet.js");
   const fleet = await readFleet(dir, {
     entra: entraSettingsFromEnv(),
     taskStore: store ?? process.env.KEYFLEET_TASK_STORE,
+    firstRun,
   });
   if (!quiet) {
     for (const f of fleet.preflight.findings) process.stderr.write(`preflight ${f.severity}: ${f.message}\n`);

@@ -38,6 +38,11 @@ export interface FleetReadSettings {
    * pull-request plan) opens the store read-only and refuses one that does not exist.
    */
   storeMayBeNew?: boolean;
+  /**
+   * The pipeline has never run, so there is no task store yet: plan as if it held no tasks. Said explicitly
+   * (`keyfleet plan --first-run`), never assumed, so a mistyped store location is an error, not an empty plan.
+   */
+  firstRun?: boolean;
 }
 
 /** A task whose row or result failed verification: reported, never acted on. */
@@ -106,7 +111,11 @@ export async function quarantinedTasks(
   const records = await openRecordStore(location, opts.storeMayBeNew ? {} : { readOnly: true });
   try {
     const { quarantined } = await verifyTaskResults(tasks, { ...trust, records });
-    return quarantined.map((q) => ({ taskId: q.task.id, assignmentId: q.task.assignmentId, reason: q.reason }));
+    return quarantined.map((q) => ({
+      taskId: q.task.id,
+      assignmentId: q.task.assignmentId,
+      reason: q.reason,
+    }));
   } finally {
     await records.close();
   }
@@ -121,14 +130,19 @@ export async function readFleet(specDir: string, settings: FleetReadSettings): P
   const spec = await readSpec(specDir);
   const entra = new EntraClient(resolveEntraConfig(settings.entra));
   try {
-    const store = await openTaskStore(settings.taskStore, settings.storeMayBeNew ? {} : { readOnly: true });
-    let tasks: Task[];
-    try {
-      tasks = await store.list();
-    } finally {
-      await store.close();
+    let tasks: Task[] = [];
+    if (!settings.firstRun) {
+      const store = await openTaskStore(settings.taskStore, settings.storeMayBeNew ? {} : { readOnly: true });
+      try {
+        tasks = await store.list();
+      } finally {
+        await store.close();
+      }
     }
-    const trust = settings.trust ?? { pipelineKeys: loadPipelinePublicKeys(), stationKeys: loadStationKeys() };
+    const trust = settings.trust ?? {
+      pipelineKeys: loadPipelinePublicKeys(),
+      stationKeys: loadStationKeys(),
+    };
     const quarantined = await quarantinedTasks(tasks, settings.taskStore, trust, settings);
     const { actual, unresolved } = await readActualState(entra, spec, {
       alsoObjectIds: peopleOfTasks(tasks),

@@ -35,7 +35,10 @@ export function openSqliteDatabase(path: string, opts: SqliteOpenMode = {}): Sql
     try {
       size = statSync(path).size;
     } catch {
-      throw new TaskStoreError("bad-config", `no store at ${path} (check --store or KEYFLEET_TASK_STORE)`);
+      throw new TaskStoreError(
+        "bad-config",
+        `no store at ${path} (check --store or KEYFLEET_TASK_STORE; before the pipeline's first run, keyfleet plan --first-run)`,
+      );
     }
     // SQLite reads a 0-byte file as an empty database: that is a truncated or mistaken file, not a store.
     if (size === 0) throw new TaskStoreError("bad-config", `the store at ${path} is an empty (0-byte) file`);

@@ -42,7 +42,7 @@ beforeAll(async () => {
   if (!loaded.ok) throw new Error("the example specs do not validate");
   spec = loaded.spec;
   seed = loadTenantSeed(undefined);
-  const r = await runCli(["plan", join(repoRoot, "specs"), "--json", "--today", today], {
+  const r = await runCli(["plan", join(repoRoot, "specs"), "--json", "--first-run", "--today", today], {
     env: {
       KEYFLEET_ENTRA_AUTH: "client-secret",
       AZURE_TENANT_ID: emu.tenantId,

@@ -3,7 +3,7 @@
 // the records head is published, a protected person's removal fails and revokes nothing, and with
 // retainOnDelete a removed person's key stays registered while the stack forgets it.
 import "reflect-metadata";
-import { writeFileSync } from "node:fs";
+import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EntraClient } from "../../core/entra/client.js";
@@ -65,6 +65,8 @@ beforeAll(async () => {
   dbPath = join(project.dir, "tasks.db");
   anchorPath = join(project.dir, "records.anchor.json");
   const station = await openStationStore(dbPath, project.dir);
+  // records verify trusts the pipeline's key and the enrolled station's, as an auditor's key folder would.
+  copyFileSync(join(station.stationKeys, "test-station.pub"), join(keysDir, "test-station.pub"));
   const config: Record<string, string> = {
     ...emulatorConfig(emu, {
       taskStore: dbPath,

@@ -127,11 +127,11 @@ describe.each(backends)("trusted task state ($name)", (backend) => {
     const rec = await pipeline.records.list({ action: "supersession", taskId: old.id });
     expect(rec[0]?.signer.keyId).toBe(pipelineKey.keyId);
     await fx.putRaw(ref, resurrected(superseded));
-    const first = await claim();
-    const second = first.task ? undefined : await claim();
-    const got = first.task ?? second?.task;
-    expect(got?.id).toBe(next.id);
-    expect([...first.quarantined, ...(second?.quarantined ?? [])].map((t) => t.failure?.reason)).toEqual([
+    // Claims start at a random row on Azure: claim until nothing is left, whichever comes first.
+    const claims = [await claim()];
+    while (claims.at(-1)?.task) claims.push(await claim());
+    expect(claims.flatMap((c) => (c.task ? [c.task.id] : []))).toEqual([next.id]);
+    expect(claims.flatMap((c) => c.quarantined).map((t) => t.failure?.reason)).toEqual([
       expect.stringMatching(/was superseded \(record \d+, signed by the pipeline's key/),
     ]);
   });

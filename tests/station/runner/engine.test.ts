@@ -2,7 +2,7 @@
 // task per assignment (the provider signs them with the pipeline's key), `keyfleet station` provisions two
 // virtual keys over UDP against the emulator, and the refreshed stack shows every assignment active.
 import "reflect-metadata";
-import { mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,9 +34,14 @@ beforeAll(async () => {
   await emu.admin.setSignInOperator(OPERATOR);
   project = await createPulumiProject({ specs: join(repoRoot, "tests/providers/engine-specs") });
   writeNewSigningKey(join(project.dir, "pipeline.ed25519"));
+  // The station is enrolled: its public key in the folder the pipeline trusts results from.
+  writeNewSigningKey(join(project.dir, "station.ed25519"));
+  mkdirSync(join(project.dir, "stations"));
+  copyFileSync(join(project.dir, "station.ed25519.pub"), join(project.dir, "stations", "desk-1.pub"));
   const config = emulatorConfig(emu, {
     taskStore: join(project.dir, "tasks.db"),
     pipelineKey: join(project.dir, "pipeline.ed25519"),
+    stationKeys: join(project.dir, "stations"),
   });
   await project.configure(config, { "keyfleet:entraClientSecret": emu.clientSecret });
 }, 300_000);
@@ -54,7 +59,6 @@ describe("pulumi up → keyfleet station → pulumi up --refresh", () => {
 
     for (let i = 0; i < 2; i++)
       servers.push(await startVirtualKeyUdp({ port: 0, aaguid: yubikey5, model: "YubiKey 5 NFC" }));
-    writeNewSigningKey(join(project.dir, "station.ed25519"));
     const pinDir = join(project.dir, "pins");
     mkdirSync(pinDir, { mode: 0o700 });
     const recipient = await identityToRecipient(await generateIdentity());
