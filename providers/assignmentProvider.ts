@@ -59,7 +59,7 @@ function emptyOutputs(inputs: AssignmentInputs): AssignmentOutputs {
     adoptCriteria: inputs.adoptCriteria,
     // State written before lostSince existed carries none.
     lostSince: inputs.lostSince ?? "",
-    ...(inputs.decision ? { decision: inputs.decision } : {}),
+    // No decision: it is this run's instruction, read from the inputs only (state written before kept it).
     status: "pending",
     generation: 0,
     taskState: "",

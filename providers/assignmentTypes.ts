@@ -54,8 +54,11 @@ export interface AdoptCriteriaInput {
 
 export type AssignmentStatus = "pending" | "active";
 
-/** State: the inputs echoed (so diff compares like with like) plus what Entra and the task store say. */
-export interface AssignmentOutputs extends AssignmentInputs {
+/**
+ * State: the inputs echoed (so diff, which gets only the stored outputs, compares like with like) except the
+ * run's decision, plus what Entra and the task store say. State written before carries the decision too.
+ */
+export interface AssignmentOutputs extends Omit<AssignmentInputs, "decision"> {
   status: AssignmentStatus;
   /** The task generation this resource is waiting on or was provisioned by (0 for an adopted credential). */
   generation: number;
