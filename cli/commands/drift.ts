@@ -65,7 +65,7 @@ export function registerDrift(program: Command): void {
         }
         const input =
           opts.actual !== undefined
-            ? { actual: await readActualFile(opts.actual), timings: [] }
+            ? { actual: await (await import("./plan.js")).readActualFile(opts.actual), timings: [] }
             : await readFromEntra(loaded.spec, opts.store, format === "table");
         const report = drift.computeDrift(loaded.spec, input.actual, {
           today,
@@ -92,21 +92,6 @@ export function registerDrift(program: Command): void {
         return report.drift ? ExitCode.Differences : ExitCode.Ok;
       }),
     );
-}
-
-async function readActualFile(file: string) {
-  const { readFile } = await import("node:fs/promises");
-  const { parseActualState } = await import("../../core/plan/index.js");
-  const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`);
-  });
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${file} is not JSON: ${(e as Error).message}`);
-  }
-  return parseActualState(json, file);
 }
 
 /** Entra (people, groups, passkeys, and everyone the task store refers to) plus the store's facts and times. */

@@ -69,7 +69,8 @@ export function registerPlan(program: Command): void {
     );
 }
 
-async function readActualFile(file: string) {
+/** An offline actual state (`--actual`), checked; `keyfleet drift --actual` reads it the same way. */
+export async function readActualFile(file: string) {
   const { readFile } = await import("node:fs/promises");
   const { parseActualState } = await import("../../core/plan/index.js");
   const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {

@@ -9,7 +9,7 @@
 import { type DesiredAssignment, desiredAssignments, parseAssignmentId } from "../assignment.js";
 import type { Action, PlanNotice } from "../plan/actions.js";
 import type { ActualState, DirectoryPerson, Fido2Method, TaskFact } from "../plan/actual.js";
-import { formerUpnsOf, plan } from "../plan/plan.js";
+import { formerUpnsOf, groupTasks, plan } from "../plan/plan.js";
 import type { Spec } from "../spec/model.js";
 import { summariseCoverage } from "./coverage.js";
 import {
@@ -52,7 +52,7 @@ export function computeDrift(spec: Spec, actual: ActualState, options: DriftOpti
   const assignments = new Map(expanded.map((a) => [a.id, a]));
   const people = new Map(actual.people.map((p) => [p.id, p]));
   const timings = new Map((options.timings ?? []).map((t) => [`${t.assignmentId}#${t.generation}`, t]));
-  const tasks = tasksByAssignment(actual.tasks);
+  const tasks = groupTasks(actual.tasks);
   const personGroup = groupOfPerson(assignments.values());
 
   const findings: Finding[] = [];
@@ -298,17 +298,6 @@ function sharedCredentials(
       { methodIds: [methodId] },
     );
   }
-}
-
-function tasksByAssignment(tasks: readonly TaskFact[]): Map<string, TaskFact[]> {
-  const out = new Map<string, TaskFact[]>();
-  for (const t of tasks) {
-    const list = out.get(t.assignmentId);
-    if (list) list.push(t);
-    else out.set(t.assignmentId, [t]);
-  }
-  for (const list of out.values()) list.sort((x, y) => x.generation - y.generation);
-  return out;
 }
 
 /** The group a person's findings without a slot count under: their first group slot, else their own. */

@@ -308,7 +308,8 @@ function hasTasks(tasksByAssignment: ReadonlyMap<string, readonly TaskFact[]>, p
   return false;
 }
 
-function groupTasks(tasks: readonly TaskFact[]): Map<string, TaskFact[]> {
+/** Tasks by assignment id, each list by generation. */
+export function groupTasks(tasks: readonly TaskFact[]): Map<string, TaskFact[]> {
   const out = new Map<string, TaskFact[]>();
   for (const t of tasks) {
     const list = out.get(t.assignmentId);
