@@ -7,21 +7,16 @@ import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeNewSigningKey } from "../../core/signing/keyFiles.js";
 import { loadTenantSeed, type RunningEmulator, startEmulator } from "../../emulator/index.js";
-import type { StationEvent } from "../../station/runner/events.js";
 import { Children } from "./children.js";
-import { type DemoFolder, packageRoot, prepareFolder } from "./demoFolder.js";
+import { type Cli, cliRunner } from "./cliRunner.js";
+import { type DemoFolder, prepareFolder } from "./demoFolder.js";
 import { DemoFailure, DemoOutput } from "./output.js";
 import { createStack, type DemoStack, pulumiKeyLines, STACK } from "./pulumiStack.js";
 import { removePerson } from "./specEdit.js";
+import { DEMO_OPERATOR, DEMO_STATION } from "./stationIdentity.js";
+import { provisionAll } from "./stationRounds.js";
 import { type DemoKeys, startKeysForWaitingTasks } from "./virtualKeys.js";
 
-/**
- * The station's operator: signs in by device code, approved by the emulator as a phone would. A Privileged
- * Authentication Administrator, as the example organisation gives admins keys (group `admins`), and Entra
- * lets only that role register a method for an administrator (an Authentication Administrator gets 403).
- */
-export const DEMO_OPERATOR = "sam.okafor@northwindforge.example";
-export const DEMO_STATION = "demo-station";
 /** The leaver whose removal from git the demo shows (Finance, two keys of their own, in no group). */
 export const DEMO_LEAVER = {
   file: join("people", "finance.yaml"),
@@ -107,45 +102,7 @@ async function steps(dir: string, out: DemoOutput, running: Running): Promise<vo
   out.line(
     `${running.keys.devices.length} virtual keys plugged in over UDP, their attestation roots trusted`,
   );
-  const station = await cli(
-    [
-      "station",
-      "--json",
-      "--no-hid",
-      "--until-idle",
-      "--unattended",
-      ...running.keys.devices.flatMap((d) => ["--device", d]),
-      "--pin-delivery",
-      "envelope",
-      "--pin-folder",
-      folder.pinEnvelopes,
-      "--store",
-      `sqlite:${folder.taskStore}`,
-      "--station-id",
-      DEMO_STATION,
-      "--key",
-      folder.stationKey,
-      "--pipeline-public-key",
-      `${folder.pipelineKey}.pub`,
-      "--anchor",
-      folder.recordsAnchor,
-    ],
-    { operator: true, timeoutMs: 600_000 },
-  );
-  const events = parseEvents(station.stdout);
-  const provisioned = events.filter(
-    (e): e is Extract<StationEvent, { type: "provisioned" }> => e.type === "provisioned",
-  );
-  for (const p of provisioned.slice(0, 5))
-    out.line(`    provisioned ${p.task.userPrincipalName} ${p.task.slot}: label "${p.label}"`);
-  if (provisioned.length > 5) out.line(`    … and ${provisioned.length - 5} more`);
-  const errors = events.filter((e) => e.type === "error");
-  if (station.code !== 0 || provisioned.length !== afterUp.pending) {
-    throw new DemoFailure(
-      `the station provisioned ${provisioned.length} of ${afterUp.pending} keys (exit ${station.code}):\n` +
-        `${errors.map((e) => JSON.stringify(e)).join("\n")}\n${withoutSignInPrompts(station.stderr)}`.trimEnd(),
-    );
-  }
+  const provisioned = await provisionAll(cli, folder, running.keys.devices, afterUp.pending, out);
   await running.keys.close();
   running.keys = undefined;
   const envelopes = readdirSync(folder.pinEnvelopes);
@@ -210,38 +167,6 @@ async function steps(dir: string, out: DemoOutput, running: Running): Promise<vo
   out.line("\nThe demo behaved as expected.");
 }
 
-type Cli = (
-  args: string[],
-  opts?: { operator?: boolean; timeoutMs?: number },
-) => Promise<{ code: number; stdout: string; stderr: string }>;
-
-/** The compiled `keyfleet` in a child process: the pipeline's app credential, or the operator's sign-in. */
-function cliRunner(folder: DemoFolder, emu: RunningEmulator, children: Children): Cli {
-  const main = join(packageRoot, "dist", "cli", "main.js");
-  if (!existsSync(main)) throw new DemoFailure(`${main} is missing: run 'npm run build' first`);
-  return (args, opts = {}) =>
-    children.run(process.execPath, [main, ...args], {
-      cwd: folder.dir,
-      timeoutMs: opts.timeoutMs ?? 180_000,
-      env: {
-        ...process.env,
-        PWD: folder.dir,
-        AZURE_TENANT_ID: emu.tenantId,
-        AZURE_CLIENT_ID: emu.clientId,
-        AZURE_CLIENT_SECRET: opts.operator ? "" : emu.clientSecret,
-        KEYFLEET_ENTRA_CLOUD: "custom",
-        AZURE_AUTHORITY_HOST: emu.url,
-        KEYFLEET_GRAPH_URL: emu.url,
-        KEYFLEET_GRAPH_SCOPE: "https://graph.microsoft.com/.default",
-        KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
-        KEYFLEET_TASK_STORE: `sqlite:${folder.taskStore}`,
-        KEYFLEET_RECORDS_ANCHOR: folder.recordsAnchor,
-        KEYFLEET_PIPELINE_KEY: folder.pipelineKey,
-        KEYFLEET_STATION_KEYS: folder.stationKeys,
-      },
-    });
-}
-
 /** `keyfleet drift` as a table on screen and as HTML into the demo folder; returns the table run. */
 async function drift(cli: Cli, folder: DemoFolder, html: string, out: DemoOutput) {
   const table = await cli(["drift", folder.specs]);
@@ -264,26 +189,5 @@ async function previewCatches(stack: DemoStack, out: DemoOutput): Promise<string
   return preview.stdout
     .split("\n")
     .filter((l) => /^\s*[+~-]{1,2}\s+\S+ \S+ (create|update|replace|delete)\b/.test(l))
-    .join("\n");
-}
-
-function parseEvents(stdout: string): StationEvent[] {
-  const events: StationEvent[] = [];
-  for (const line of stdout.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      events.push(JSON.parse(line) as StationEvent);
-    } catch {
-      // not an event line
-    }
-  }
-  return events;
-}
-
-/** The station's stderr without its device-code prompts (the emulator approves them; they say nothing here). */
-function withoutSignInPrompts(stderr: string): string {
-  return stderr
-    .split("\n")
-    .filter((l) => !l.startsWith("To sign in, use a web browser"))
     .join("\n");
 }
