@@ -1,6 +1,7 @@
 // Pulumi at fleet scale: the KeyAssignment provider driven over gRPC through Pulumi's dynamic-provider host
-// (create and read per assignment, state bytes per resource), and — when the `pulumi` CLI is installed —
-// preview and up through the real engine with a synthetic tenant, with the state file's size.
+// (create and read per assignment), and — when the `pulumi` CLI is installed — preview and up through the
+// real engine with a synthetic tenant: the state file's size, and where each KeyAssignment's bytes go in it
+// (the provider text stored twice, inputs, outputs, the engine's own fields) beside the goals.
 import "reflect-metadata";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -54,8 +55,7 @@ async function grpcFigures(n: number): Promise<(string | number)[]> {
     const read = await measure(async () => {
       for (const s of states) await host.read(String(s.assignmentId), urnFor("keyfleet", type, "x"), s);
     });
-    const perResource = JSON.stringify(states[0]).length * 2; // inputs and outputs both hold it
-    return [n, provider.length, perResource, created.ms / n, read.ms / n, (perResource * 10_000) / 2 ** 20];
+    return [n, provider.length, created.ms / n, read.ms / n];
   } finally {
     await host.stop();
     await emu.stop();
@@ -63,7 +63,39 @@ async function grpcFigures(n: number): Promise<(string | number)[]> {
   }
 }
 
-async function engineFigures(n: number, skipCheckpoints: boolean): Promise<(string | number)[]> {
+interface StateResource {
+  type: string;
+  inputs?: Record<string, unknown>;
+  outputs?: Record<string, unknown>;
+}
+
+/** Bytes per KeyAssignment in the exported deployment (compact JSON, as the checkpoint holds each entry). */
+function keyAssignmentBytes(exported: string): (string | number)[] {
+  const all = (JSON.parse(exported) as { deployment: { resources?: StateResource[] } }).deployment.resources;
+  const keys = (all ?? []).filter((r) => r.type === type);
+  const size = (v: unknown) => JSON.stringify(v ?? {}).length;
+  const mean = (f: (r: StateResource) => number) => keys.reduce((sum, r) => sum + f(r), 0) / keys.length;
+  const text = (r: StateResource) =>
+    String(r.inputs?.__provider ?? "").length + String(r.outputs?.__provider ?? "").length;
+  const without = (o: Record<string, unknown> | undefined) => size({ ...o, __provider: undefined });
+  const entry = mean((r) => size(r));
+  const inputs = mean((r) => without(r.inputs));
+  const outputs = mean((r) => without(r.outputs));
+  return [
+    keys.length,
+    `${mean((r) => String(r.inputs?.__provider ?? "").length)} (goal ≤ 1,024)`,
+    mean(text),
+    inputs,
+    outputs,
+    entry - mean(text) - inputs - outputs,
+    `${entry.toFixed(0)} (goal ≤ 3,000)`,
+  ];
+}
+
+async function engineFigures(
+  n: number,
+  skipCheckpoints: boolean,
+): Promise<{ timing: (string | number)[]; bytes: (string | number)[] }> {
   const emu = await startEmulator({ synthetic: n });
   const work = mkdtempSync(join(tmpdir(), "keyfleet-bench-specs-"));
   // One profile and every synthetic user by object id, one slot each.
@@ -84,15 +116,20 @@ async function engineFigures(n: number, skipCheckpoints: boolean): Promise<(stri
     // The daily run: nothing changed in git, so every resource is a "same" step.
     const again = await measure(() => project.ok(["up", "--yes", "--skip-preview"]));
     const refresh = await measure(() => project.ok(["refresh", "--preview-only"]));
-    return [
-      people.length,
-      skipCheckpoints ? "at the end" : "every step",
-      preview.ms / 1000,
-      up.ms / 1000,
-      again.ms / 1000,
-      refresh.ms / 1000,
-      project.stateBytes() / 2 ** 20,
-    ];
+    const bytes = keyAssignmentBytes(await project.ok(["stack", "export"]));
+    return {
+      timing: [
+        people.length,
+        skipCheckpoints ? "at the end" : "every step",
+        preview.ms / 1000,
+        up.ms / 1000,
+        again.ms / 1000,
+        refresh.ms / 1000,
+        project.stateBytes() / 2 ** 20,
+        `${(project.stateBytes() / people.length).toFixed(0)} (goal ≤ 3,000)`,
+      ],
+      bytes,
+    };
   } finally {
     project.remove();
     await emu.stop();
@@ -104,17 +141,7 @@ export async function run(): Promise<void> {
   const rows = [];
   for (const n of (process.env.KEYFLEET_BENCH_SIZES ?? "200,1000").split(",").map(Number))
     rows.push(await grpcFigures(n));
-  printTable(
-    [
-      "assignments",
-      "provider text (bytes)",
-      "state per resource (bytes)",
-      "create ms/each",
-      "read ms/each",
-      "state at 10k (MiB, est.)",
-    ],
-    rows,
-  );
+  printTable(["assignments", "provider text (bytes)", "create ms/each", "read ms/each"], rows);
   let hasPulumi = true;
   try {
     execFileSync("bash", ["-c", "command -v pulumi"], { stdio: "ignore" });
@@ -128,11 +155,16 @@ export async function run(): Promise<void> {
     return;
   }
   const engine = [];
-  // Sizes that fit a few minutes on 2 cores; the README gives the 1,000 and 10,000 figures
-  // (KEYFLEET_BENCH_ENGINE_SIZES=1000,10000, KEYFLEET_BENCH_CHECKPOINTS=skip for the second).
+  const bytes = [];
+  // 1,000 assignments by default; the README gives the 10,000 figures
+  // (KEYFLEET_BENCH_ENGINE_SIZES=10000 KEYFLEET_BENCH_CHECKPOINTS=skip).
   const modes = (process.env.KEYFLEET_BENCH_CHECKPOINTS ?? "every,skip").split(",");
-  for (const n of (process.env.KEYFLEET_BENCH_ENGINE_SIZES ?? "100,300").split(",").map(Number)) {
-    for (const mode of modes) engine.push(await engineFigures(n, mode === "skip"));
+  for (const n of (process.env.KEYFLEET_BENCH_ENGINE_SIZES ?? "1000").split(",").map(Number)) {
+    for (const mode of modes) {
+      const figures = await engineFigures(n, mode === "skip");
+      engine.push(figures.timing);
+      if (mode === modes[0]) bytes.push(figures.bytes);
+    }
   }
   printTable(
     [
@@ -143,7 +175,20 @@ export async function run(): Promise<void> {
       "unchanged up (s)",
       "refresh preview (s)",
       "state file (MiB)",
+      "state file per assignment (bytes)",
     ],
     engine,
+  );
+  printTable(
+    [
+      "KeyAssignments in state",
+      "provider text (bytes)",
+      "provider text ×2, inputs and outputs",
+      "inputs without it",
+      "outputs without it",
+      "engine's fields",
+      "state per KeyAssignment, all in (bytes)",
+    ],
+    bytes,
   );
 }
