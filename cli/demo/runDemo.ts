@@ -53,6 +53,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   process.once("SIGTERM", onSignal);
   try {
     await steps(opts.dir, out, running);
+  } catch (err) {
+    // A tool's output quoted in the message passes the same redactor as everything the demo prints.
+    const message = out.redact(err instanceof Error ? err.message : String(err));
+    throw err instanceof DemoFailure ? new DemoFailure(message) : new Error(message);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
