@@ -12,7 +12,7 @@ import { pipelineTrust, providerSettings } from "./providers/providerSettings.js
 export default async function keyfleet() {
   const config = new pulumi.Config("keyfleet");
   const get = (key: string) => config.get(key);
-  const options = fleetOptionsFromConfig(get);
+  const options = { ...fleetOptionsFromConfig(get), stack: pulumi.getStack() };
   // Relative to Pulumi.yaml: the program's own working directory follows where dist/index.js really lives.
   const specs = resolve(pulumi.runtime.getRootDirectory(), get("specs") || "specs");
   const settings = providerSettings(get);

@@ -113,6 +113,7 @@ function pending(base: AssignmentOutputs, task: Task): AssignmentOutputs {
 }
 
 function raiseInput(inputs: AssignmentInputs, generation: number): RaiseInput {
+  const stack = inputs.decision?.stack;
   return {
     assignmentId: inputs.assignmentId,
     generation,
@@ -120,7 +121,7 @@ function raiseInput(inputs: AssignmentInputs, generation: number): RaiseInput {
     person: { objectId: inputs.objectId, userPrincipalName: inputs.userPrincipalName },
     slot: inputs.slot,
     profile: inputs.profile,
-    provenance: pipelineProvenance(),
+    provenance: { ...pipelineProvenance(), ...(stack ? { stack } : {}) },
   };
 }
 

@@ -43,6 +43,8 @@ export interface AssignmentDecision {
   revokeNow: string[];
   /** The plan's sentence, for records and errors. */
   reason: string;
+  /** The Pulumi stack the plan was made for, stamped (signed) on every task it raises. */
+  stack?: string;
 }
 
 export interface AdoptCriteriaInput {

@@ -39,6 +39,8 @@ export interface FleetOptions {
   protect: boolean;
   /** Pulumi's `retainOnDelete` on every KeyAssignment: removing one drops it from state and leaves the key. */
   retainOnDelete: boolean;
+  /** The stack (pulumi.getStack()): a person belongs to one stack, and its tasks say which. */
+  stack?: string;
 }
 
 /** The record chain's latest (seq, hash); seq 0 and 64 zeros while the chain is empty. */
@@ -93,6 +95,13 @@ export function assignmentInputsFor(
   };
 }
 
+function withStack(
+  d: AssignmentDecision | undefined,
+  stack: string | undefined,
+): AssignmentDecision | undefined {
+  return d && stack ? { ...d, stack } : d;
+}
+
 /** What the run's plan approves, for the RunApproval resource (providers/runApproval.ts). */
 export function approvalFor(
   result: Plan,
@@ -141,6 +150,7 @@ export function declareFleet(
   const result = plan(data.spec, data.actual, {
     today: options.today,
     allowMassRevoke: options.allowMassRevoke,
+    ...(options.stack ? { stack: options.stack } : {}),
   });
   if (result.blocked) {
     throw new Error(
@@ -178,7 +188,11 @@ export function declareFleet(
     (a) =>
       new KeyAssignment(
         resourceNameFor(a.personId ?? "", a.slot),
-        assignmentInputsFor(a, data.spec, decisionFromActions(result.actions, a.id)),
+        assignmentInputsFor(
+          a,
+          data.spec,
+          withStack(decisionFromActions(result.actions, a.id), options.stack),
+        ),
         keyOptions,
       ),
   );

@@ -12,6 +12,7 @@ interface PlanOpts {
   allowMassRevoke?: boolean;
   store?: string;
   firstRun?: boolean;
+  stack?: string;
 }
 
 export function registerPlan(program: Command): void {
@@ -30,6 +31,10 @@ export function registerPlan(program: Command): void {
     .option(
       "--first-run",
       "the pipeline has never run: there is no task store yet, plan as if it held no tasks (creates nothing)",
+    )
+    .option(
+      "--stack <name>",
+      "the Pulumi stack this plan is for (KEYFLEET_STACK): another stack's people and tasks are left to it",
     )
     .option("--today <YYYY-MM-DD>", "the day leaving dates compare against (default: today, UTC)")
     .option("--all", "also list keys that are kept or gone")
@@ -54,9 +59,11 @@ export function registerPlan(program: Command): void {
           opts.actual !== undefined
             ? await readActualFile(opts.actual)
             : await readActualFromEntra(dir, opts.store, opts.json === true, opts.firstRun === true);
+        const stack = opts.stack ?? process.env.KEYFLEET_STACK;
         const result = plan(loaded.spec, actual, {
           today,
           allowMassRevoke: opts.allowMassRevoke === true,
+          ...(stack ? { stack } : {}),
         });
         if (opts.json) printJson({ today, ...result });
         else {

@@ -82,13 +82,22 @@ export const TaskFactSchema = Type.Object(
       Type.String({ minLength: 1, description: "The UPN the task was raised for (finds renamed people)" }),
     ),
     profileKey: Type.Optional(
-      Type.String({ description: "Fingerprint of the profile the task was raised with (core/plan/taskProfile.ts)" }),
+      Type.String({
+        description: "Fingerprint of the profile the task was raised with (core/plan/taskProfile.ts)",
+      }),
+    ),
+    stack: Type.Optional(
+      Type.String({
+        description: "The Pulumi stack that raised the task (absent: raised before stacks were named)",
+      }),
     ),
     quarantined: Type.Optional(
       Type.String({ description: "Why the task's row or result failed verification: never acted on" }),
     ),
     quarantinedMethodId: Type.Optional(
-      Type.String({ description: "The method id a quarantined result claims (neither managed nor unmanaged)" }),
+      Type.String({
+        description: "The method id a quarantined result claims (neither managed nor unmanaged)",
+      }),
     ),
     adopted: Type.Optional(
       Type.Boolean({ description: "The credential was adopted, not made by a station" }),

@@ -16,6 +16,11 @@ export interface PlanOptions {
   readonly today: string;
   /** Let a plan revoke more than the policy's maxRevokeShare (an operator's explicit decision). */
   readonly allowMassRevoke?: boolean;
+  /**
+   * The Pulumi stack planning (one per business unit). Tasks another stack raised are that stack's: never
+   * revoked or counted here, and a person this spec names whom another stack manages stops the plan.
+   */
+  readonly stack?: string;
 }
 
 export interface PlanSummary {
@@ -81,28 +86,54 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
   const { today } = options;
   const people = new Map(actual.people.map((p) => [p.id, p]));
   const deleted = new Set(actual.deletedPeople ?? []);
-  const tasksByAssignment = groupTasks(actual.tasks);
+  const own = (t: TaskFact) =>
+    options.stack === undefined || t.stack === undefined || t.stack === options.stack;
+  const foreign = actual.tasks.filter((t) => !own(t) && t.state !== "cancelled");
+  const tasksByAssignment = groupTasks(actual.tasks.filter(own));
 
   // Every credential a done task recorded, whichever assignment it belongs to.
   const managed = new Map<string, TaskFact>();
-  for (const t of actual.tasks) if (t.state === "done" && t.methodId) managed.set(t.methodId, t);
+  for (const t of actual.tasks) if (own(t) && t.state === "done" && t.methodId) managed.set(t.methodId, t);
+  const assignments = desiredAssignments(desired, actual, { formerUpns: formerUpnsOf(actual.tasks) });
+  // The people this plan answers for: those its spec names and those its own tasks refer to (not another
+  // stack's people, whose credentials are theirs to count, report and remove).
+  const ours = new Set<string>(
+    assignments.map((a) => a.personId).filter((p): p is string => p !== undefined),
+  );
+  for (const id of tasksByAssignment.keys()) ours.add(id.slice(0, id.indexOf("/")));
+  const ourPeople = actual.people.filter((p) => ours.has(p.id));
   let managedPresent = 0;
   let credentialsAtStake = 0;
-  for (const p of actual.people) {
+  for (const p of ourPeople) {
     credentialsAtStake += p.fido2Methods.length;
     managedPresent += p.fido2Methods.filter((m) => managed.has(m.id)).length;
   }
 
-  const assignments = desiredAssignments(desired, actual, { formerUpns: formerUpnsOf(actual.tasks) });
+  // A person belongs to one stack: another stack's open or registered work for someone this spec names stops
+  // the plan before it raises or revokes anything.
+  const blockedReasons: string[] = [];
+  const claimedBy = new Map<string, string>();
+  for (const t of foreign) {
+    const objectId = t.assignmentId.slice(0, t.assignmentId.indexOf("/"));
+    if (!claimedBy.has(objectId)) claimedBy.set(objectId, t.stack as string);
+  }
   const desiredIds = new Set(assignments.map((a) => a.id));
   // A quarantined result's credential is neither managed nor unmanaged: nobody acts on it.
+  for (const a of assignments) {
+    const other = a.personId === undefined ? undefined : claimedBy.get(a.personId);
+    if (other !== undefined && !blockedReasons.some((r) => r.includes(`(${a.personId})`))) {
+      blockedReasons.push(
+        `${a.userPrincipalName ?? a.personId} (${a.personId}) is managed by stack '${other}': a person belongs to one stack; remove them from one of the two spec folders`,
+      );
+    }
+  }
   const taken = new Set([
     ...managed.keys(),
+    ...foreign.map((t) => t.methodId).filter((m): m is string => m !== undefined),
     ...actual.tasks.map((t) => t.quarantinedMethodId).filter((m): m is string => m !== undefined),
   ]);
   const actions: Action[] = [];
   const notices: PlanNotice[] = [];
-  const blockedReasons: string[] = [];
 
   for (const a of assignments) {
     const person = a.personId === undefined ? undefined : people.get(a.personId);
@@ -221,7 +252,7 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
   const removable = new Set(
     desired.policy.unmanaged.action === "remove" ? desired.policy.unmanaged.aaguids : [],
   );
-  for (const person of actual.people) {
+  for (const person of ourPeople) {
     for (const m of person.fido2Methods) {
       if (taken.has(m.id)) continue;
       const remove = removable.has(m.aaGuid);

@@ -82,6 +82,7 @@ export function taskFacts(
         userPrincipalName: t.person.userPrincipalName.toLowerCase(),
         profileKey: profileKey(t.profile),
       };
+      if (t.provenance.stack) fact.stack = t.provenance.stack;
       // An adoption is the pipeline's own result (a credential the person already held): no station made it.
       const r = t.result as { kind: string; methodId?: string; aaGuid?: string } | undefined;
       const refused = quarantined.get(t.id);

@@ -40,6 +40,8 @@ export interface Provenance {
   gitCommit?: string;
   pullRequest?: string;
   pipelineRun?: string;
+  /** The Pulumi stack that raised the task (signed): a person belongs to one stack. */
+  stack?: string;
 }
 
 export interface Lease {

@@ -56,7 +56,7 @@ export function buildTaskSpec(input: RaiseInput, now: Date): TaskSpec {
     provenance: {},
     createdAt: now.toISOString(),
   };
-  for (const k of ["gitCommit", "pullRequest", "pipelineRun"] as const) {
+  for (const k of ["gitCommit", "pullRequest", "pipelineRun", "stack"] as const) {
     const v = input.provenance?.[k];
     if (v !== undefined) spec.provenance[k] = text(v, `provenance.${k}`, 512);
   }
