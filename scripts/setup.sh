@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: libusb for node-hid, python3-fido2 as an independent CTAP2 client,
-# fido2-tools for operators' manual checks, openssl for certificate checks.
+# fido2-tools for operators' manual checks, openssl for certificate checks, age (sealed PINs are opened
+# with Debian's own tool in a test), python3-yaml (the spec bench's C-parser comparison) and chromium (the
+# drift HTML report rendered headless).
 apt_packages=(libusb-1.0-0 python3-fido2 fido2-tools openssl ca-certificates age python3-yaml chromium)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
