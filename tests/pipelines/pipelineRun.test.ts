@@ -228,7 +228,12 @@ describe("the pipeline jobs, end to end", () => {
       const tasks = await store.list();
       expect(tasks).toHaveLength(2);
       for (const t of tasks)
-        expect(t.provenance).toEqual({ gitCommit: commit, pullRequest: "12", pipelineRun: runUrl });
+        expect(t.provenance).toEqual({
+          gitCommit: commit,
+          pullRequest: "12",
+          pipelineRun: runUrl,
+          stack: "test",
+        });
     } finally {
       await store.close();
     }
