@@ -4,15 +4,7 @@
 // the store moved under the run). Pure.
 import type { Action, RevokeAction } from "./actions.js";
 import type { DirectoryPerson, Fido2Method, TaskFact } from "./actual.js";
-import {
-  type AdoptRule,
-  chooseAdoption,
-  dayOf,
-  type FitProfile,
-  isLostCredential,
-  keyFits,
-  misfit,
-} from "./fit.js";
+import { type AdoptRule, chooseAdoption, dayOf, type FitProfile, isLostCredential, misfit } from "./fit.js";
 
 /** An assignment as the decision needs it: what both the spec's assignment and a resource's inputs give. */
 export interface KeyAssignmentView {

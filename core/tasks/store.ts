@@ -12,6 +12,11 @@ export interface ClaimOptions {
   operator?: string;
   /** How long the lease lasts before another station may take the task. */
   leaseMs: number;
+  /**
+   * Claims only a task this accepts (a station's key must fit it), judged inside the claim, so stations
+   * with different keys never hold each other's work while they search.
+   */
+  only?: (task: Task) => boolean;
 }
 
 export interface CancelOptions {

@@ -95,6 +95,7 @@ export class EngineTaskStore implements TaskStore {
     const now = this.now();
     return this.rows.claimOne(now, (t, gateOpen) => {
       if (!tx.isClaimable(t, now)) return undefined;
+      if (opts.only && !opts.only(t)) return undefined;
       if (t.kind === "revoke" && !gateOpen) return undefined;
       const claimArgs: Parameters<typeof tx.claim>[1] = {
         stationId: opts.stationId,

@@ -114,7 +114,8 @@ export function verifyTaskResult(
         r.subject.generation === task.generation &&
         r.subject.methodId === result.methodId,
     );
-    if (!adoption) return `no adoption record signed by the pipeline matches task ${task.id} (method ${result.methodId})`;
+    if (!adoption)
+      return `no adoption record signed by the pipeline matches task ${task.id} (method ${result.methodId})`;
     return undefined;
   }
   if (keys.stationKeys.length === 0) {

@@ -4,7 +4,6 @@
 // Each step names itself (events, crash tests); every failure leaves through failure.ts, which decides
 // what happens to the task, the key's orphan credential and any registration.
 
-import { randomBytes } from "node:crypto";
 import { getCreationOptions } from "../../core/entra/fido2Methods.js";
 import { registerFido2Method } from "../../core/entra/registration.js";
 import { newMarkerToken, withRegistrationMarker } from "../../core/plan/keyName.js";

@@ -10,7 +10,6 @@ import type { EntraClient } from "../../core/entra/client.js";
 import { openRecordStore } from "../../core/records/openRecordStore.js";
 import type { RecordStore } from "../../core/records/recordStore.js";
 import { writeNewSigningKey } from "../../core/signing/keyFiles.js";
-import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { repoRoot, runCli } from "../support/cli.js";

@@ -12,7 +12,6 @@ import { readAnchor } from "../../core/records/anchor.js";
 import { openRecordStore } from "../../core/records/openRecordStore.js";
 import { verifyChain } from "../../core/records/verifyChain.js";
 import { loadPublicKey, writeNewSigningKey } from "../../core/signing/keyFiles.js";
-import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import type { AssignmentOutputs } from "../../providers/assignmentTypes.js";

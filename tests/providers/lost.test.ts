@@ -15,7 +15,6 @@ import { openRecordStore } from "../../core/records/openRecordStore.js";
 import type { RecordStore } from "../../core/records/recordStore.js";
 import { verifyChain } from "../../core/records/verifyChain.js";
 import { loadPublicKey, writeNewSigningKey } from "../../core/signing/keyFiles.js";
-import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { diffAssignment } from "../../providers/assignmentDiff.js";

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EntraClient } from "../../core/entra/client.js";
 import { openRecordStore } from "../../core/records/openRecordStore.js";
 import { writeNewSigningKey } from "../../core/signing/keyFiles.js";
-import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { runCli } from "../support/cli.js";
