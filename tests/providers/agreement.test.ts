@@ -35,7 +35,7 @@ import {
   stepsByAssignment,
 } from "./agreementOps.js";
 import { backdateMethod, openAgreementStation, registerKeysFor } from "./agreementStation.js";
-import { emulatorConfig } from "./fixtures.js";
+import { cliEnvFor, emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
 import { entraClientFor, fido2MethodIds } from "./stationStandIn.js";
 
@@ -127,21 +127,7 @@ let previewOps: Map<string, EngineOp>;
 let previewInputs: Map<string, Record<string, unknown>>;
 
 function planEnv(): NodeJS.ProcessEnv {
-  return {
-    KEYFLEET_ENTRA_AUTH: "client-secret",
-    AZURE_TENANT_ID: emu.tenantId,
-    AZURE_CLIENT_ID: emu.clientId,
-    AZURE_CLIENT_SECRET: emu.clientSecret,
-    KEYFLEET_ENTRA_CLOUD: "custom",
-    AZURE_AUTHORITY_HOST: emu.url,
-    KEYFLEET_GRAPH_SCOPE: "https://graph.microsoft.com/.default",
-    KEYFLEET_GRAPH_URL: emu.url,
-    KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
-    KEYFLEET_TASK_STORE: `sqlite:${dbPath}`,
-    // The keys rows and results are checked against: the pipeline's and the enrolled station's.
-    KEYFLEET_PIPELINE_PUBLIC_KEY: pipelinePublicKey,
-    KEYFLEET_STATION_KEYS: stationKeys,
-  };
+  return cliEnvFor(emu, { taskStore: dbPath, pipelinePublicKey, stationKeys });
 }
 
 /** `keyfleet plan <the project's specs> --json`, as the pull request's comment is made. */

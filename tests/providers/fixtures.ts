@@ -120,3 +120,27 @@ export async function approveRun(
     __provider: providerText,
   });
 }
+
+/**
+ * The environment a `keyfleet` CLI run (plan, drift) needs against the emulator and a SQLite store, checking
+ * rows and results against the pipeline's public key and the enrolled stations' folder.
+ */
+export function cliEnvFor(
+  emu: Pick<RunningEmulator, "tenantId" | "clientId" | "clientSecret" | "url" | "caCertPath">,
+  files: { taskStore: string; pipelinePublicKey: string; stationKeys: string },
+): NodeJS.ProcessEnv {
+  return {
+    KEYFLEET_ENTRA_AUTH: "client-secret",
+    AZURE_TENANT_ID: emu.tenantId,
+    AZURE_CLIENT_ID: emu.clientId,
+    AZURE_CLIENT_SECRET: emu.clientSecret,
+    KEYFLEET_ENTRA_CLOUD: "custom",
+    AZURE_AUTHORITY_HOST: emu.url,
+    KEYFLEET_GRAPH_SCOPE: "https://graph.microsoft.com/.default",
+    KEYFLEET_GRAPH_URL: emu.url,
+    KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
+    KEYFLEET_TASK_STORE: `sqlite:${files.taskStore}`,
+    KEYFLEET_PIPELINE_PUBLIC_KEY: files.pipelinePublicKey,
+    KEYFLEET_STATION_KEYS: files.stationKeys,
+  };
+}

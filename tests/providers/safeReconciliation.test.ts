@@ -15,7 +15,7 @@ import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { runCli } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
-import { emulatorConfig } from "./fixtures.js";
+import { cliEnvFor, emulatorConfig } from "./fixtures.js";
 import { createPulumiProject, type PulumiProject } from "./pulumiProject.js";
 import { entraClientFor, fido2MethodIds, openStationStore, runOneTask } from "./stationStandIn.js";
 
@@ -62,21 +62,12 @@ function writePeople(names: readonly Name[], adopt: readonly Name[] = []): void 
 }
 
 function cliEnv(): NodeJS.ProcessEnv {
-  return {
-    KEYFLEET_ENTRA_AUTH: "client-secret",
-    AZURE_TENANT_ID: emu.tenantId,
-    AZURE_CLIENT_ID: emu.clientId,
-    AZURE_CLIENT_SECRET: emu.clientSecret,
-    KEYFLEET_ENTRA_CLOUD: "custom",
-    AZURE_AUTHORITY_HOST: emu.url,
-    KEYFLEET_GRAPH_SCOPE: "https://graph.microsoft.com/.default",
-    KEYFLEET_GRAPH_URL: emu.url,
-    KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
-    KEYFLEET_TASK_STORE: `sqlite:${dbPath}`,
-    // The keys the pull request's plan checks rows and results against, as the pipeline's are.
-    KEYFLEET_PIPELINE_PUBLIC_KEY: join(project.dir, "pipeline.ed25519.pub"),
-    KEYFLEET_STATION_KEYS: stationKeys,
-  };
+  // The keys the pull request's plan checks rows and results against, as the pipeline's are.
+  return cliEnvFor(emu, {
+    taskStore: dbPath,
+    pipelinePublicKey: join(project.dir, "pipeline.ed25519.pub"),
+    stationKeys,
+  });
 }
 
 interface PlanJson {
