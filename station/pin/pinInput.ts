@@ -57,6 +57,25 @@ class PinLine {
   }
 }
 
+/** Ends a read: the PIN on success; on failure the bytes typed so far are wiped before the error. */
+function settle(
+  line: PinLine,
+  err: Error | undefined,
+  resolve: (pin: Buffer) => void,
+  reject: (e: unknown) => void,
+): void {
+  if (err) {
+    line.wipe();
+    reject(err);
+    return;
+  }
+  try {
+    resolve(line.take());
+  } catch (e) {
+    reject(e);
+  }
+}
+
 /** The first line of `input` (a pipe, a file, an fd), up to its end or EOF. */
 export function readPinFromStream(input: Readable): Promise<Buffer> {
   const line = new PinLine();
@@ -66,16 +85,7 @@ export function readPinFromStream(input: Readable): Promise<Buffer> {
       input.off("end", onEnd);
       input.off("error", onError);
       input.pause();
-      if (err) {
-        line.wipe();
-        reject(err);
-        return;
-      }
-      try {
-        resolve(line.take());
-      } catch (e) {
-        reject(e);
-      }
+      settle(line, err, resolve, reject);
     };
     const onData = (chunk: Buffer | string): void => {
       const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
@@ -135,16 +145,7 @@ export function readPinFromTerminal(
       terminal.setRawMode(false);
       terminal.pause();
       output.write("\n");
-      if (err) {
-        line.wipe();
-        reject(err);
-        return;
-      }
-      try {
-        resolve(line.take());
-      } catch (e) {
-        reject(e);
-      }
+      settle(line, err, resolve, reject);
     };
     const onData = (chunk: Buffer | string): void => {
       const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
