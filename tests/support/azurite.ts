@@ -53,46 +53,52 @@ export async function startAzuriteTable(): Promise<AzuriteTable> {
 }
 
 function spawnAzurite(port: number): Promise<ChildProcess> {
+  return spawnAzuriteService("Azurite", mainJs, [
+    "--inMemoryPersistence",
+    "--tableHost",
+    "127.0.0.1",
+    "--tablePort",
+    String(port),
+  ]);
+}
+
+/**
+ * Starts one Azurite service (its `main.js`) on loopback, telemetry off, and resolves once it says it is up
+ * (the Table service says "successfully started", the Blob service "successfully listens on").
+ */
+export function spawnAzuriteService(
+  label: string,
+  main: string,
+  args: readonly string[],
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        mainJs,
-        "--inMemoryPersistence",
-        "--tableHost",
-        "127.0.0.1",
-        "--tablePort",
-        String(port),
-        "--disableTelemetry",
-        "--silent",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child = spawn(process.execPath, [main, ...args, "--disableTelemetry", "--silent"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`Azurite did not start within 20 s: ${out.slice(-500)}`));
+      reject(new Error(`${label} did not start within 20 s: ${out.slice(-500)}`));
     }, 20_000);
     timer.unref();
-    const onData = (d: Buffer) => {
+    child.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
-      if (out.includes("successfully started")) {
+      if (/successfully (listens|started)/.test(out)) {
         clearTimeout(timer);
         resolve(child);
       }
-    };
-    child.stdout?.on("data", onData);
+    });
     child.stderr?.on("data", (d: Buffer) => {
       out += d.toString();
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`Azurite exited (${code}) before starting: ${out.slice(-500)}`));
+      reject(new Error(`${label} exited (${code}) before starting: ${out.slice(-500)}`));
     });
   });
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill("SIGKILL"), 5_000);

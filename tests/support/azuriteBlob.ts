@@ -2,10 +2,10 @@
 // service's starter is tests/support/azurite.ts; the same account and key), and a small Blob
 // client of our own that signs with Shared Key, so a test can create a container and read what another
 // program (Pulumi's azblob backend) stored there without trusting that program's own view of it.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { AZURITE_ACCOUNT, AZURITE_KEY, freePort } from "./azurite.js";
+import { AZURITE_ACCOUNT, AZURITE_KEY, freePort, spawnAzuriteService, stopChild } from "./azurite.js";
 
 const mainJs = fileURLToPath(new URL("../../node_modules/azurite/dist/src/blob/main.js", import.meta.url));
 const API_VERSION = "2021-08-06";
@@ -127,58 +127,15 @@ async function request(method: string, href: string, expect: number[]): Promise<
 }
 
 function spawnBlob(port: number): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        mainJs,
-        "--inMemoryPersistence",
-        "--extentMemoryLimit",
-        "256",
-        "--blobHost",
-        "127.0.0.1",
-        "--blobPort",
-        String(port),
-        // Pulumi's Go SDK may send a newer x-ms-version than this Azurite release knows.
-        "--skipApiVersionCheck",
-        "--disableTelemetry",
-        "--silent",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`Azurite Blob did not start within 20 s: ${out.slice(-500)}`));
-    }, 20_000);
-    timer.unref();
-    child.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      // The Blob service says "successfully listens on"; the Table service "successfully started".
-      if (/successfully (listens|started)/.test(out)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr?.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Azurite Blob exited (${code}) before starting: ${out.slice(-500)}`));
-    });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    kill.unref();
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill("SIGINT");
-  });
+  return spawnAzuriteService("Azurite Blob", mainJs, [
+    "--inMemoryPersistence",
+    "--extentMemoryLimit",
+    "256",
+    "--blobHost",
+    "127.0.0.1",
+    "--blobPort",
+    String(port),
+    // Pulumi's Go SDK may send a newer x-ms-version than this Azurite release knows.
+    "--skipApiVersionCheck",
+  ]);
 }
