@@ -27,6 +27,7 @@ import type { KeyView } from "./events.js";
 import { leaveCeremony } from "./failure.js";
 import { attestationFingerprint, deleteKeyCredential, selfTest } from "./keyChecks.js";
 import type { KeyHandle } from "./keySource.js";
+import { LeaseKeeper } from "./leaseKeeper.js";
 import type { TaskPick } from "./operator.js";
 import { findOwnRegistration, methodResult } from "./ownRegistration.js";
 import { checkProfileFit, resetNeeded } from "./profileCheck.js";
@@ -54,6 +55,8 @@ export interface CeremonyState {
   info?: AuthenticatorInfo;
   task?: Task;
   lease?: LeaseRef;
+  /** Renews the lease while the ceremony holds the task (see leaseKeeper.ts). */
+  keeper?: LeaseKeeper;
   pin?: Buffer;
   credentialId?: Uint8Array;
   nonce?: string;
@@ -84,6 +87,7 @@ export async function provisionKey(ctx: RunnerContext, handle: KeyHandle): Promi
   } catch (e) {
     return await leaveCeremony(s, e);
   } finally {
+    await s.keeper?.stop();
     s.pin?.fill(0);
     await s.device?.close().catch(() => {});
   }
@@ -91,6 +95,9 @@ export async function provisionKey(ctx: RunnerContext, handle: KeyHandle): Promi
 
 function at(s: CeremonyState, step: CeremonyStep, detail?: string): void {
   s.step = step;
+  // A safe point: up to Graph's acceptance, a ceremony that lost its claim stops here. After it, the
+  // registration exists and only this ceremony holds its PIN, so it carries on to the handover.
+  if (s.methodId === undefined) s.keeper?.assertHeld();
   const e: Parameters<RunnerContext["operator"]["event"]>[0] = { type: "step", keyId: s.view.keyId, step };
   if (s.task) e.task = taskView(s.task);
   if (detail !== undefined) e.detail = detail;
@@ -177,6 +184,7 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
     if (task.registration && (await completeFromPredecessor(s))) continue;
     break;
   }
+  s.keeper = new LeaseKeeper(ctx.store, s.task!.id, s.lease!, ctx.leaseMs, s.task!.lease!.expiresAt).start();
   at(s, "claim");
   done(s, "claim");
   const task = s.task!;

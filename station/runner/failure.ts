@@ -12,6 +12,7 @@ import { classifyKeyError } from "../webauthn/failureReason.js";
 import { type CeremonyState, callOpts, type KeyOutcome, StationRefusal } from "./ceremony.js";
 import type { StationEvent } from "./events.js";
 import { deleteKeyCredential } from "./keyChecks.js";
+import { ClaimLost } from "./leaseKeeper.js";
 import { findOwnRegistration } from "./ownRegistration.js";
 
 export interface DescribedFailure {
@@ -30,6 +31,9 @@ export function describeFailure(e: unknown): DescribedFailure {
     const task = transient ? "fail-retryable" : e.kind === "Auth" ? "release" : "fail-final";
     return { reason: `graph-${e.kind.toLowerCase()}`, retryable: transient, message: e.message, task };
   }
+  // The task is someone else's now (cancelled, or taken): nothing may be written to it.
+  if (ClaimLost.isInstance(e))
+    return { reason: "claim-lost", retryable: true, message: e.message, task: "leave" };
   if (TaskStoreError.isInstance(e)) {
     return { reason: `store-${e.code}`, retryable: true, message: e.message, task: "leave" };
   }

@@ -1,6 +1,7 @@
 // Which waiting tasks a key could take, and whether a task is the one the operator picked (by person, or
 // by the label scanned off the key).
 import type { Task } from "../../core/tasks/model.js";
+import { isClaimable } from "../../core/tasks/transitions.js";
 import type { AuthenticatorInfo } from "../ctap2/getInfo.js";
 import type { RunnerContext } from "./context.js";
 import type { TaskView } from "./events.js";
@@ -23,12 +24,18 @@ export interface Waiting {
   refusals: string[];
 }
 
-/** Provision tasks waiting now (pending, or failed and retryable) and those this key fits. */
+/**
+ * Provision tasks a claim could take now (pending, failed and retryable past its backoff, or held under a
+ * lease that ran out: a stopped station's) and those this key fits.
+ */
 export async function pendingFor(ctx: RunnerContext, info: AuthenticatorInfo): Promise<Waiting> {
-  const now = Date.now();
-  const all = (await ctx.store.list({ state: ["pending", "failed"], kind: "provision", limit: 1000 })).filter(
-    (t) => t.state === "pending" || (t.failure?.retryable === true && Date.parse(t.nextAttemptAt) <= now),
-  );
+  const now = new Date();
+  const open = await ctx.store.list({
+    state: ["pending", "failed", "claimed", "registering"],
+    kind: "provision",
+    limit: 1000,
+  });
+  const all = open.filter((t) => isClaimable(t, now));
   const fitting: Task[] = [];
   const refusals: string[] = [];
   for (const t of all) {
