@@ -21,18 +21,41 @@ const MARKER = /\[([a-z2-9]{8})\]$/;
 
 /** The name for an assignment: its profile's template with the slot, model, serial, profile and UPN. */
 export function assignmentDisplayName(a: DesiredAssignment, inventory: readonly InventoryKey[]): string {
-  const item = a.serial === undefined ? undefined : inventory.find((k) => k.serial === a.serial);
-  return renderDisplayName(
-    a.profile.displayName,
-    {
-      slot: a.slot,
-      serial: a.serial,
-      model: item?.model ?? a.profile.models[0],
-      profile: a.profile.name,
-      upn: a.userPrincipalName,
-    },
-    DISPLAY_NAME_BUDGET,
-  );
+  const item = a.serial === undefined ? undefined : serialsOf(inventory).get(a.serial);
+  const template = a.profile.displayName;
+  const model = item?.model ?? a.profile.models[0];
+  // Most templates leave the UPN out, so a fleet's names repeat: rendered once per distinct input. Only the
+  // fields the template names can change the result (renderDisplayName shrinks only those).
+  const upn = template.includes("{upn}") ? (a.userPrincipalName ?? "") : "";
+  const key = `${template}\u0000${a.slot}\u0000${a.serial ?? ""}\u0000${model ?? ""}\u0000${a.profile.name}\u0000${upn}`;
+  let name = rendered.get(key);
+  if (name === undefined) {
+    name = renderDisplayName(
+      template,
+      { slot: a.slot, serial: a.serial, model, profile: a.profile.name, upn: a.userPrincipalName },
+      DISPLAY_NAME_BUDGET,
+    );
+    if (rendered.size >= RENDERED_MAX) rendered.clear();
+    rendered.set(key, name);
+  }
+  return name;
+}
+
+/** Rendered names by their inputs; bounded, as a long-lived provider process plans many times. */
+const rendered = new Map<string, string>();
+const RENDERED_MAX = 20_000;
+
+const serialIndex = new WeakMap<readonly InventoryKey[], Map<string, InventoryKey>>();
+
+/** The inventory by serial (the first entry of each serial, as a linear search would find it). */
+function serialsOf(inventory: readonly InventoryKey[]): Map<string, InventoryKey> {
+  let index = serialIndex.get(inventory);
+  if (index === undefined) {
+    index = new Map();
+    for (const k of inventory) if (!index.has(k.serial)) index.set(k.serial, k);
+    serialIndex.set(inventory, index);
+  }
+  return index;
 }
 
 /** A fresh random marker token (crypto RNG). */

@@ -9,7 +9,8 @@ import type { Action, ActionKind, PlanNotice, RevokeAction } from "./actions.js"
 import { ACTION_KINDS, WORK_KINDS } from "./actions.js";
 import type { ActualState, TaskFact } from "./actual.js";
 import { decideKey, describeMethod, type KeyAssignmentView, openGenerations } from "./decide.js";
-import { profileKey, taskProfileOf } from "./taskProfile.js";
+import { assignmentDisplayName } from "./keyName.js";
+import { assignmentProfileKey } from "./taskProfile.js";
 
 export interface PlanOptions {
   /** Today, YYYY-MM-DD (UTC): leaving dates and lost/adopt days compare against it. */
@@ -49,7 +50,7 @@ export interface Plan {
 
 /** The view decideKey takes of a spec assignment whose person the directory knows. */
 export function assignmentView(a: DesiredAssignment, spec: Pick<Spec, "inventory">): KeyAssignmentView {
-  const profile = taskProfileOf(a, spec.inventory);
+  const displayName = assignmentDisplayName(a, spec.inventory);
   return {
     id: a.id,
     personId: a.personId ?? "",
@@ -66,8 +67,8 @@ export function assignmentView(a: DesiredAssignment, spec: Pick<Spec, "inventory
     adopt: a.adopt,
     serial: a.serial,
     leaving: a.leaving,
-    displayName: profile.displayName,
-    profileKey: profileKey(profile),
+    displayName,
+    profileKey: assignmentProfileKey(a.profile, displayName),
   };
 }
 

@@ -2,7 +2,7 @@
 // assignment, and its fingerprint: the plan compares a pending task's profile with today's to know that the
 // task was raised under older settings and must be superseded, as the provider does.
 import type { DesiredAssignment } from "../assignment.js";
-import type { InventoryKey } from "../spec/model.js";
+import type { InventoryKey, KeyProfile } from "../spec/model.js";
 import type { TaskProfile } from "../tasks/model.js";
 import { assignmentDisplayName } from "./keyName.js";
 
@@ -29,4 +29,30 @@ export function profileKey(p: TaskProfile): string {
     p.credProtect,
     p.displayName,
   ]);
+}
+
+/** profileKey's text up to the display name, per spec profile: the part that 100,000 slots share. */
+const keyHeads = new WeakMap<KeyProfile, string>();
+
+/**
+ * profileKey(taskProfileOf(a, inventory)) without building the TaskProfile: the plan needs only the
+ * fingerprint and the display name, once per desired key.
+ */
+export function assignmentProfileKey(profile: KeyProfile, displayName: string): string {
+  let head = keyHeads.get(profile);
+  if (head === undefined) {
+    const whole = profileKey({
+      name: profile.name,
+      allowedAaguids: [...profile.aaguids],
+      allowedModels: [...profile.models],
+      pinLength: profile.pin.length,
+      forceChangePin: profile.pin.forceChange,
+      credProtect: profile.credProtect,
+      displayName: "",
+    });
+    // The display name is the array's last element, `""` before the closing bracket.
+    head = whole.slice(0, -3);
+    keyHeads.set(profile, head);
+  }
+  return `${head}${JSON.stringify(displayName)}]`;
 }
