@@ -3,6 +3,7 @@
 // once per provider process from the settings `configure` received.
 import type { KeyObject } from "node:crypto";
 import type { RecordStore } from "../core/records/recordStore.js";
+import type { RevocationSubject } from "../core/revocation/revokeCredential.js";
 import type { SigningKey } from "../core/signing/ed25519.js";
 import type { TaskStore } from "../core/tasks/store.js";
 
@@ -22,14 +23,8 @@ export interface CredentialDirectory {
   deleteFido2(objectId: string, methodId: string): Promise<"deleted" | "absent">;
 }
 
-/** Whose credential a revocation is about, as the record names it. */
-export interface RevocationSubject {
-  objectId: string;
-  userPrincipalName?: string;
-  assignmentId?: string;
-  slot?: string;
-  methodId: string;
-}
+/** Whose credential a revocation is about, as the record names it (core/revocation's). */
+export type { RevocationSubject } from "../core/revocation/revokeCredential.js";
 
 export interface ProviderBackends {
   directory: CredentialDirectory;

@@ -2,7 +2,7 @@
 // as done. A narrow adapter over core/entra's client (retries, error classification and the CA live there).
 import { EntraClient } from "../core/entra/client.js";
 import { type EntraSettings, resolveEntraConfig } from "../core/entra/config.js";
-import { EntraError } from "../core/entra/errors.js";
+import { deleteFido2Method } from "../core/entra/fido2Methods.js";
 import { parseFido2Method } from "../core/entra/model.js";
 import type { CredentialDirectory, Fido2Credential } from "./backends.js";
 
@@ -30,15 +30,7 @@ export async function openDirectory(
       }
       return out;
     },
-    async deleteFido2(objectId, methodId) {
-      try {
-        await entra.delete(`${methodsPath(objectId)}/${encodeURIComponent(methodId)}`);
-        return "deleted";
-      } catch (e) {
-        if (EntraError.isInstance(e) && e.kind === "NotFound") return "absent";
-        throw e;
-      }
-    },
+    deleteFido2: (objectId, methodId) => deleteFido2Method(entra, objectId, methodId),
     close: () => entra.close(),
   };
 }

@@ -1,12 +1,11 @@
-// The pipeline's side of the audit trail: who the provider acts as, the run it belongs to (provenance), the
-// one audited way to revoke a credential, and the records head the program publishes as a stack output.
-//
-// A revocation is recorded whether Entra deleted the method or found it already gone ("absent"): the
-// pipeline's decision to revoke is the event, and an already-gone key (removed out of band) is worth knowing.
+// The pipeline's side of the audit trail: who the provider acts as, the run it belongs to (provenance), its
+// revocations (core/revocation's one audited delete-then-record, as the pipeline), and the records head the
+// program publishes as a stack output.
 import type { RecordActor } from "../core/records/model.js";
 import type { RecordStore } from "../core/records/recordStore.js";
+import { type RevocationSubject, revokeCredential } from "../core/revocation/revokeCredential.js";
 import type { Provenance } from "../core/tasks/model.js";
-import type { CredentialDirectory, RevocationSubject } from "./backends.js";
+import type { CredentialDirectory } from "./backends.js";
 import type { ProviderSettings } from "./providerSettings.js";
 
 export const PIPELINE_ACTOR: RecordActor = { role: "pipeline" };
@@ -23,29 +22,17 @@ export function pipelineProvenance(env: NodeJS.ProcessEnv = process.env): Proven
   return p;
 }
 
-/** Deletes a passkey in Entra, then appends the signed revocation record (the record follows the change). */
+/** The pipeline's revocation: core/revocation's delete-then-record, as the pipeline and this run. */
 export async function revokeWithRecord(
   directory: CredentialDirectory,
   records: RecordStore,
   subject: RevocationSubject,
   reason: string,
 ): Promise<"deleted" | "absent"> {
-  const outcome = await directory.deleteFido2(subject.objectId, subject.methodId);
-  const s: Parameters<RecordStore["append"]>[0]["subject"] = {
-    personObjectId: subject.objectId,
-    methodId: subject.methodId,
-  };
-  if (subject.userPrincipalName) s.userPrincipalName = subject.userPrincipalName;
-  if (subject.assignmentId) s.assignmentId = subject.assignmentId;
-  if (subject.slot) s.slot = subject.slot;
-  await records.append({
-    action: "revocation",
-    actor: { ...PIPELINE_ACTOR },
-    subject: s,
-    detail: outcome === "deleted" ? reason : `${reason} (already gone from Entra)`,
-    provenance: pipelineProvenance(),
-  });
-  return outcome;
+  return revokeCredential(
+    { directory, records },
+    { subject, actor: PIPELINE_ACTOR, reason, provenance: pipelineProvenance() },
+  );
 }
 
 /**

@@ -1,11 +1,13 @@
 // `keyfleet revoke`: an operator revokes a lost or stolen key at once, ahead of the pull request that
-// records it (drift shows the difference until the spec follows). The method is found among the person's
-// passkeys (by method id, or by the task that registered it), deleted in Entra, and the revocation is a
-// signed record naming the operator and the reason. Deleting twice is harmless: "absent" is recorded too.
+// records it (drift shows the difference until the spec follows). This file finds the key (by user and
+// method id, or by the task that registered it) and the person in Entra; the deletion and its signed record,
+// naming the operator and the reason, are core/revocation's, the same the pipeline's revocations take.
+// Revoking twice is harmless: "absent" is recorded too.
 import type { EntraClient } from "../../core/entra/client.js";
-import { deleteFido2Method, listFido2Methods } from "../../core/entra/fido2Methods.js";
+import { deleteFido2Method } from "../../core/entra/fido2Methods.js";
 import type { RecordActor } from "../../core/records/model.js";
 import type { RecordStore } from "../../core/records/recordStore.js";
+import { type RevocationSubject, revokeCredential } from "../../core/revocation/revokeCredential.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 
 export interface RevokeRequest {
@@ -41,41 +43,35 @@ export async function revokeKey(
     throw new RevokeError("give the reason for the revocation (--reason), e.g. 'lost on a trip'");
   let user = req.user;
   let methodId = req.methodId;
-  let subject: { assignmentId?: string; slot?: string; taskId?: string; upn?: string } = {};
+  let fromTask: Omit<RevocationSubject, "objectId" | "methodId"> = {};
   if (req.taskId) {
     const task = await deps.tasks?.get(req.taskId);
     if (!task) throw new RevokeError(`no task ${req.taskId}`);
     if (task.result?.kind !== "registered") throw new RevokeError(`task ${task.id} registered no key`);
     user ??= task.person.objectId;
     methodId ??= task.result.methodId;
-    subject = {
+    fromTask = {
       assignmentId: task.assignmentId,
       slot: task.slot,
       taskId: task.id,
-      upn: task.person.userPrincipalName,
+      userPrincipalName: task.person.userPrincipalName,
     };
   }
   if (!user || !methodId) throw new RevokeError("name the key: --user with --method, or --task");
   const person = await deps.entra.get<{ id: string; userPrincipalName?: string }>(
     `/users/${encodeURIComponent(user)}?$select=id,userPrincipalName`,
   );
-  const known = (await listFido2Methods(deps.entra, person.id)).some((m) => m.id === methodId);
-  const outcome = known ? await deleteFido2Method(deps.entra, person.id, methodId) : "absent";
-  const s: Parameters<RecordStore["append"]>[0]["subject"] = { personObjectId: person.id, methodId };
-  const upn = person.userPrincipalName ?? subject.upn;
-  if (upn) s.userPrincipalName = upn;
-  if (subject.assignmentId) s.assignmentId = subject.assignmentId;
-  if (subject.slot) s.slot = subject.slot;
-  if (subject.taskId) s.taskId = subject.taskId;
-  await deps.records.append({
-    action: "revocation",
-    actor: req.actor,
-    subject: s,
-    detail:
-      outcome === "deleted"
-        ? `revoked by an operator: ${reason}`
-        : `revoked by an operator: ${reason} (already gone from Entra)`,
-  });
+  const upn = person.userPrincipalName ?? fromTask.userPrincipalName;
+  const subject: RevocationSubject = { ...fromTask, objectId: person.id, methodId };
+  if (upn) subject.userPrincipalName = upn;
+  const entra = deps.entra;
+  const outcome = await revokeCredential(
+    {
+      directory: { deleteFido2: (objectId, id) => deleteFido2Method(entra, objectId, id) },
+      records: deps.records,
+    },
+    { subject, actor: req.actor, reason: `revoked by an operator: ${reason}` },
+  );
   const out: RevokeOutcome = { personObjectId: person.id, methodId, outcome };
   if (upn) out.userPrincipalName = upn;
   return out;
