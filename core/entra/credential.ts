@@ -197,6 +197,10 @@ class SignInCredential implements TokenCredential {
   private readonly facts: SignInFacts;
   private readonly policy: RetryPolicy;
   private inner: TokenCredential;
+  private readonly tokens = new Map<
+    string,
+    { token: AccessToken } | { pending: Promise<AccessToken | null> }
+  >();
 
   constructor(
     private readonly fresh: () => TokenCredential,
@@ -232,7 +236,34 @@ class SignInCredential implements TokenCredential {
     this.inner = fresh();
   }
 
+  /**
+   * One sign-in serves every request until the token nears its end: the Graph client asks for a token per
+   * request, and an operator's device-code credential would otherwise prompt for each one whenever MSAL finds
+   * nothing to refresh from (ceremonies in parallel each asked at once). Requests that arrive while a sign-in
+   * is under way wait for it. A claims challenge (CAE) always signs in afresh.
+   */
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    if (options?.claims) return this.signIn(scopes, options);
+    const key = `${options?.tenantId ?? ""} ${[scopes].flat().sort().join(" ")}`;
+    const held = this.tokens.get(key);
+    if (held && "token" in held && Date.now() < renewAt(held.token)) return held.token;
+    if (held && "pending" in held) return held.pending;
+    const pending = this.signIn(scopes, options).then(
+      (token) => {
+        if (token) this.tokens.set(key, { token });
+        else this.tokens.delete(key);
+        return token;
+      },
+      (err: unknown) => {
+        this.tokens.delete(key);
+        throw err;
+      },
+    );
+    this.tokens.set(key, { pending });
+    return pending;
+  }
+
+  private async signIn(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
     let last: EntraError | undefined;
     try {
       return await withRetry(
@@ -270,4 +301,10 @@ class SignInCredential implements TokenCredential {
       throw rememberSignInFailure(final);
     }
   }
+}
+
+/** Renew five minutes before the end (as MSAL does), or when Entra says to refresh, whichever is first. */
+function renewAt(token: AccessToken): number {
+  const end = token.expiresOnTimestamp - 5 * 60_000;
+  return token.refreshAfterTimestamp !== undefined ? Math.min(end, token.refreshAfterTimestamp) : end;
 }
