@@ -26,6 +26,7 @@ import type { RunnerContext } from "./context.js";
 import type { KeyView } from "./events.js";
 import { leaveCeremony } from "./failure.js";
 import { attestationFingerprint, deleteKeyCredential, selfTest } from "./keyChecks.js";
+import { countDiscoverable, silentLook, silentReason } from "./keyContents.js";
 import type { KeyHandle } from "./keySource.js";
 import { LeaseKeeper } from "./leaseKeeper.js";
 import type { TaskPick } from "./operator.js";
@@ -155,7 +156,7 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
   }
   done(s, "check");
 
-  const why = resetNeeded(s.info!);
+  const why = resetNeeded(s.info!) ?? (await reuseWithoutPin(s));
   if (why !== undefined) {
     at(s, "reset", why);
     if (!(await ctx.operator.confirmReset(s.view, why)))
@@ -192,11 +193,32 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
   for (const note of fit.notes) ctx.operator.event({ type: "notice", keyId: s.view.keyId, message: note });
 
   const pins = () => new ClientPin(s.ctap!, s.info!);
-  at(s, "set-pin");
-  s.pin = ctx.generatePin(fit.pinLength);
-  await pins().setPin(s.pin, callOpts(s));
-  s.info = await getInfo(s.ctap!, callOpts(s));
-  done(s, "set-pin");
+  const setNewPin = async (): Promise<Buffer> => {
+    at(s, "set-pin");
+    s.pin?.fill(0);
+    const pin = ctx.generatePin(fit.pinLength);
+    s.pin = pin;
+    await pins().setPin(pin, callOpts(s));
+    s.info = await getInfo(s.ctap!, callOpts(s));
+    done(s, "set-pin");
+    return pin;
+  };
+  s.pin = await setNewPin();
+  // Only now can credential management count what the key holds: credProtect 2 and 3 credentials hide
+  // from the silent look a key without a PIN allows (keyContents.ts).
+  const held = await countDiscoverable(s);
+  if (held !== undefined && held > 0) {
+    const heldWhy = `the key holds ${held} discoverable credential${held === 1 ? "" : "s"} though it had no PIN: it was used before`;
+    at(s, "reset", heldWhy);
+    if (!(await ctx.operator.confirmReset(s.view, heldWhy)))
+      throw new StationRefusal(
+        "reset-declined",
+        `${heldWhy}; the operator did not agree to erase it. The station's PIN is on the key now and nobody holds it: reset the key before it is used again`,
+      );
+    await resetKey(s);
+    done(s, "reset");
+    s.pin = await setNewPin();
+  }
 
   if (fit.canSetMinPinLength && task.profile.pinLength > s.info!.minPINLength) {
     at(s, "min-pin-length");
@@ -359,6 +381,18 @@ function challengeExpired(e: unknown): boolean {
     /challenge/i.test(err.message) &&
     /expire/i.test(err.message)
   );
+}
+
+/** Looks for credentials on a key without a PIN (what the key reveals); says so when it cannot tell. */
+async function reuseWithoutPin(s: CeremonyState): Promise<string | undefined> {
+  const look = await silentLook(s);
+  if (look.unanswered.length > 0)
+    s.ctx.operator.event({
+      type: "notice",
+      keyId: s.view.keyId,
+      message: `the key would not say without a PIN whether it holds credentials for ${look.unanswered.join(", ")}`,
+    });
+  return silentReason(look);
 }
 
 /** Reset with the replug it may need: keys accept one only within about 10 s of power-up. */
