@@ -24,6 +24,8 @@ export interface EntraActualState {
 }
 
 const ZERO_GUID = "00000000-0000-0000-0000-000000000000";
+/** People whose passkeys are read (in $batch requests of 20) before their answers are reduced to facts. */
+const METHOD_SLICE = 2_000;
 
 /**
  * Reads the spec's people, every member of its groups, and, by object id in bulk, everyone else at stake
@@ -63,20 +65,30 @@ export async function readActualState(
   const byId = others.length > 0 ? await readUsersByIds(entra, others) : { found: new Map(), missing: [] };
   for (const [id, user] of byId.found) people.set(id, user);
 
-  const methods = await listFido2MethodsBulk(
-    entra,
-    [...people.values()].map((u) => u.id),
-  );
-  const directoryPeople: DirectoryPerson[] = [...people.values()]
-    .map((u) => ({
-      id: u.id.toLowerCase(),
-      userPrincipalName: u.userPrincipalName,
-      ...(u.displayName !== undefined ? { displayName: u.displayName } : {}),
-      ...(u.accountEnabled !== undefined ? { accountEnabled: u.accountEnabled } : {}),
-      fido2Methods: (methods.get(u.id) ?? []).map(toPlanMethod),
-    }))
-    .sort((a, b) => a.id.localeCompare(b.id));
-  groups.sort((a, b) => a.id.localeCompare(b.id));
+  // Passkeys are read a slice of people at a time and kept only as the plan's facts: Graph's answers
+  // (attestation certificates and all) for one slice are dropped before the next is read, so the Graph side
+  // never holds the whole tenant at once.
+  const everyone = [...people.values()];
+  const directoryPeople: DirectoryPerson[] = [];
+  for (let from = 0; from < everyone.length; from += METHOD_SLICE) {
+    const slice = everyone.slice(from, from + METHOD_SLICE);
+    const methods = await listFido2MethodsBulk(
+      entra,
+      slice.map((u) => u.id),
+    );
+    for (const u of slice) {
+      directoryPeople.push({
+        id: u.id.toLowerCase(),
+        userPrincipalName: u.userPrincipalName,
+        ...(u.displayName !== undefined ? { displayName: u.displayName } : {}),
+        ...(u.accountEnabled !== undefined ? { accountEnabled: u.accountEnabled } : {}),
+        fido2Methods: (methods.get(u.id) ?? []).map(toPlanMethod),
+      });
+    }
+  }
+  // Object ids are lower-case GUIDs: code-unit order is their order (localeCompare costs seconds at 100,000).
+  directoryPeople.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  groups.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     actual: {
       apiVersion: API_VERSION,
@@ -116,12 +128,16 @@ async function resolveGroup(entra: EntraClient, ref: GroupRef): Promise<{ id: st
   return { id: only.id.toLowerCase(), displayName: only.displayName ?? ref.displayName };
 }
 
+/**
+ * The facts the plan and drift use of one Graph method. AAGUIDs and models repeat across a fleet (a few
+ * key models for everyone): one string each, not one per person.
+ */
 function toPlanMethod(m: Fido2Method): PlanMethod {
   return {
     id: m.id,
     displayName: m.displayName ?? null,
-    aaGuid: m.aaGuid ?? ZERO_GUID,
-    model: m.model ?? null,
+    aaGuid: intern(m.aaGuid ?? ZERO_GUID),
+    model: m.model === undefined ? null : intern(m.model),
     // The plan compares dates (lost/retired slots); a method without one sorts as oldest.
     createdDateTime: m.createdDateTime ?? "1970-01-01T00:00:00Z",
     ...(m.passkeyType === "deviceBound" || m.passkeyType === "synced" ? { passkeyType: m.passkeyType } : {}),
@@ -129,4 +145,15 @@ function toPlanMethod(m: Fido2Method): PlanMethod {
       ? { attestationLevel: m.attestationLevel }
       : {}),
   };
+}
+
+const interned = new Map<string, string>();
+
+function intern(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  // Bounded: a long-lived process must not keep every string it ever met.
+  if (interned.size >= 4_096) interned.clear();
+  interned.set(s, s);
+  return s;
 }
