@@ -181,7 +181,15 @@ export function computeDrift(spec: Spec, actual: ActualState, options: DriftOpti
     }
   }
 
-  for (const notice of result.notices) noticeFinding(notice, people, tasks, add);
+  const tasksOfPerson = new Map<string, TaskFact[]>();
+  for (const [id, list] of tasks) {
+    const objectId = parseAssignmentId(id)?.objectId;
+    if (objectId === undefined) continue;
+    const own = tasksOfPerson.get(objectId);
+    if (own) own.push(...list);
+    else tasksOfPerson.set(objectId, [...list]);
+  }
+  for (const notice of result.notices) noticeFinding(notice, people, tasksOfPerson, add);
   unreadOrphans(actual, assignments, people, tasks, add);
   sharedCredentials(actual, people, add);
 
@@ -217,7 +225,7 @@ type Add = (
 function noticeFinding(
   notice: PlanNotice,
   people: ReadonlyMap<string, DirectoryPerson>,
-  tasks: ReadonlyMap<string, TaskFact[]>,
+  tasksOfPerson: ReadonlyMap<string, readonly TaskFact[]>,
   add: Add,
 ): void {
   const at = {
@@ -226,8 +234,7 @@ function noticeFinding(
     slot: undefined,
     assignmentId: undefined,
   };
-  const own: TaskFact[] = [];
-  for (const [id, list] of tasks) if (parseAssignmentId(id)?.objectId === notice.personId) own.push(...list);
+  const own = tasksOfPerson.get(notice.personId) ?? [];
   const open = own.filter((t) => OPEN.has(t.state)).length;
   if (notice.kind === "stale-upn") {
     add("stale-upn", at, notice.message);

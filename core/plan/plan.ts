@@ -101,7 +101,9 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
   const ours = new Set<string>(
     assignments.map((a) => a.personId).filter((p): p is string => p !== undefined),
   );
-  for (const id of tasksByAssignment.keys()) ours.add(id.slice(0, id.indexOf("/")));
+  const withTasks = new Set<string>();
+  for (const id of tasksByAssignment.keys()) withTasks.add(id.slice(0, id.indexOf("/")));
+  for (const id of withTasks) ours.add(id);
   const ourPeople = actual.people.filter((p) => ours.has(p.id));
   let managedPresent = 0;
   let credentialsAtStake = 0;
@@ -177,7 +179,7 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
   }
   const inSpec = new Set(assignments.map((a) => a.personId).filter((p): p is string => p !== undefined));
   for (const p of actual.people) {
-    if (p.accountEnabled === false && (inSpec.has(p.id) || hasTasks(tasksByAssignment, p.id))) {
+    if (p.accountEnabled === false && (inSpec.has(p.id) || withTasks.has(p.id))) {
       notices.push({
         kind: "disabled",
         personId: p.id,
@@ -333,11 +335,6 @@ export function exceedsRevokeBudget(revocations: number, atStake: number, maxRev
 /** The most revocations the rail lets one run execute. */
 export function revokeBudget(atStake: number, maxRevokeShare: number): number {
   return Math.max(1, Math.floor(maxRevokeShare * atStake + 1e-9));
-}
-
-function hasTasks(tasksByAssignment: ReadonlyMap<string, readonly TaskFact[]>, personId: string): boolean {
-  for (const id of tasksByAssignment.keys()) if (id.startsWith(`${personId}/`)) return true;
-  return false;
 }
 
 /** Tasks by assignment id, each list by generation. */
