@@ -22,29 +22,36 @@ async function openLog(location: string | undefined) {
   return openRecordStore(location, { readOnly: true });
 }
 
-/** `--head <seq>:<hash>` or the JSON `pulumi stack output recordsHead` prints (`{"seq":5,"hash":"…"}`). */
-export function parseHeadOption(text: string): { seq: number; hash: string } {
-  const usage = new UsageError(
-    `--head takes <seq>:<hash> or {"seq":<n>,"hash":"<64 hex>"} (as 'pulumi stack output recordsHead' prints it), not '${text.slice(0, 100)}'`,
-  );
+/**
+ * `--head <seq>:<hash>` (a head of the legacy chain, as older builds printed it) or the JSON that
+ * `keyfleet records head --json` and `pulumi stack output recordsHead` print: `{"seq":…,"hash":…}`, with
+ * `"chains":{…}` (every chain's head) for stores with per-writer chains.
+ */
+export async function parseHeadOption(
+  text: string,
+): Promise<import("../../core/records/recordsHead.js").RecordsHead> {
+  const { parseRecordsHead } = await import("../../core/records/recordsHead.js");
+  const usage = (why?: string) =>
+    new UsageError(
+      `--head takes <seq>:<hash> or {"seq":<n>,"hash":"<64 hex>"} (with "chains":{…} for a store of several chains: as 'keyfleet records head --json' and 'pulumi stack output recordsHead' print it), not '${text.slice(0, 100)}'${why ? ` (${why})` : ""}`,
+    );
   const t = text.trim();
-  let seq: unknown;
-  let hash: unknown;
+  let raw: unknown;
   if (t.startsWith("{")) {
     try {
-      ({ seq, hash } = JSON.parse(t) as { seq?: unknown; hash?: unknown });
+      raw = JSON.parse(t);
     } catch {
-      throw usage;
+      throw usage();
     }
   } else {
     const m = /^(\d+):([0-9a-fA-F]+)$/.exec(t);
-    if (!m) throw usage;
-    seq = Number(m[1]);
-    hash = m[2];
+    if (!m) throw usage();
+    raw = { seq: Number(m[1]), hash: m[2] };
   }
-  if (!Number.isSafeInteger(seq) || (seq as number) < 0) throw usage;
-  if (typeof hash !== "string" || !/^[0-9a-fA-F]{64}$/.test(hash)) throw usage;
-  return { seq: seq as number, hash: hash.toLowerCase() };
+  const head = parseRecordsHead(raw);
+  if (typeof head === "string")
+    throw usage(head.startsWith("seq") || head.startsWith("hash") ? undefined : head);
+  return head;
 }
 
 function seqOption(text: string | undefined, flag: string): number | undefined {
@@ -55,6 +62,7 @@ function seqOption(text: string | undefined, flag: string): number | undefined {
 }
 
 async function queryFrom(opts: {
+  chain?: string;
   action?: string;
   person?: string;
   task?: string;
@@ -70,6 +78,7 @@ async function queryFrom(opts: {
     }
     q.action = opts.action as import("../../core/records/model.js").RecordAction;
   }
+  if (opts.chain) q.chain = opts.chain;
   if (opts.person) q.personObjectId = opts.person;
   if (opts.task) q.taskId = opts.task;
   const from = seqOption(opts.from, "--from");
@@ -89,8 +98,9 @@ function filterOptions(cmd: Command): Command {
     )
     .option("--person <objectId>", "only records about this person")
     .option("--task <id>", "only records about this task")
-    .option("--from <seq>", "from this sequence number")
-    .option("--to <seq>", "up to this sequence number")
+    .option("--chain <id>", "only this chain (a writer's key id, or 'legacy')")
+    .option("--from <seq>", "from this sequence number (within each chain)")
+    .option("--to <seq>", "up to this sequence number (within each chain)")
     .option("--limit <n>", "at most this many");
 }
 
@@ -157,7 +167,7 @@ export function registerRecords(program: Command): void {
           );
           const { formatChainReport } = await import("../../core/records/formatRecords.js");
           const { loadTrustedKeys, loadPublicKeyFolder } = await import("../../core/signing/keyFiles.js");
-          const head = opts.head === undefined ? undefined : parseHeadOption(opts.head);
+          const head = opts.head === undefined ? undefined : await parseHeadOption(opts.head);
           // An anchor named on the command line must be there; the default one may be absent (then the
           // chain's end is unchecked unless --head is given). Unreadable or malformed is an error either way.
           const anchor = opts.anchor ? requireAnchor(opts.anchor) : readAnchor(defaultAnchorPath());
@@ -186,14 +196,16 @@ export function registerRecords(program: Command): void {
             if (head) {
               // The head is a second anchor: what it finds beyond the anchor file's check is its own finding.
               const byHead = verifyChain(rows, { trustedKeys, anchor: { ...head, at: "" } });
-              const known = new Set(report.findings.map((f) => `${f.kind}@${f.seq}:${f.message}`));
+              const known = new Set(report.findings.map((f) => `${f.kind}@${f.chain}/${f.seq}:${f.message}`));
               const extra = byHead.findings
-                .filter((f) => !known.has(`${f.kind}@${f.seq}:${f.message}`))
+                .filter((f) => !known.has(`${f.kind}@${f.chain}/${f.seq}:${f.message}`))
                 .map((f) => ({ ...f, message: `${f.message} (the published head, --head ${head.seq})` }));
               report = {
                 ...report,
                 ok: report.ok && extra.length === 0,
-                findings: [...report.findings, ...extra].sort((a, b) => a.seq - b.seq),
+                findings: [...report.findings, ...extra].sort((a, b) =>
+                  a.chain === b.chain ? a.seq - b.seq : a.chain < b.chain ? -1 : 1,
+                ),
                 anchor: report.anchor ?? { ...head, at: "" },
                 notChecked: report.notChecked.filter((n) => n !== NOT_CHECKED_END),
                 stackHead: head,
@@ -208,7 +220,9 @@ export function registerRecords(program: Command): void {
           else {
             process.stdout.write(formatChainReport(report, { allowed }));
             if (head)
-              process.stdout.write(`published head (--head): seq ${head.seq} ${head.hash.slice(0, 16)}…\n`);
+              process.stdout.write(
+                `published head (--head): seq ${head.seq} ${head.hash.slice(0, 16)}…${head.chains ? ` over ${Object.keys(head.chains).length} chains` : ""}\n`,
+              );
           }
           if (!report.ok) return ExitCode.Differences;
           if (unchecked.length > 0) {
@@ -230,22 +244,24 @@ export function registerRecords(program: Command): void {
     records
       .command("head")
       .description(
-        "Print the chain's head (seq and hash) for publishing outside the store, e.g. as a pipeline step after 'pulumi up'",
+        "Print the records head (every chain's last seq and hash) for publishing outside the store, e.g. as a pipeline step after 'pulumi up'",
       ),
   )
     .option("--json", "machine-readable output")
     .action(
       action(async (opts: StoreOpts) => {
-        const { GENESIS_HASH } = await import("../../core/records/model.js");
+        const { EMPTY_RECORDS_HEAD } = await import("../../core/records/recordsHead.js");
         const log = await openLog(opts.store);
-        let head: { seq: number; hash: string } | undefined;
+        let head: import("../../core/records/recordsHead.js").RecordsHead | undefined;
         try {
           head = await log.head();
         } finally {
           await log.close();
         }
-        const out = head ?? { seq: 0, hash: GENESIS_HASH };
-        if (opts.json) printJson({ seq: out.seq, hash: out.hash });
+        const out = head ?? EMPTY_RECORDS_HEAD;
+        if (opts.json) printJson(out);
+        // The short form names one chain only: a head over several is printed whole, as --head takes it.
+        else if (out.chains) process.stdout.write(`${JSON.stringify(out)}\n`);
         else process.stdout.write(`${out.seq}:${out.hash}\n`);
         return ExitCode.Ok;
       }),
@@ -283,11 +299,11 @@ export function registerRecords(program: Command): void {
 }
 
 /** Malformed rows were listed in their place; the command still says so on stderr and exits 1. */
-function reportMalformed(entries: readonly { seq: number; problem?: string }[]): ExitCode {
+function reportMalformed(entries: readonly { chain: string; seq: number; problem?: string }[]): ExitCode {
   const bad = entries.filter((e) => e.problem !== undefined);
   if (bad.length === 0) return ExitCode.Ok;
   process.stderr.write(
-    `keyfleet: ${bad.length} malformed record row${bad.length === 1 ? "" : "s"} (seq ${bad.map((e) => e.seq).join(", ")}), marked MALFORMED; run 'keyfleet records verify'\n`,
+    `keyfleet: ${bad.length} malformed record row${bad.length === 1 ? "" : "s"} (${bad.map((e) => (e.chain === "legacy" ? `seq ${e.seq}` : `${e.chain.slice(0, 12)}:${e.seq}`)).join(", ")}), marked MALFORMED; run 'keyfleet records verify'\n`,
   );
   return ExitCode.Differences;
 }

@@ -1,17 +1,34 @@
-// The anchor: the latest (seq, hash) of the record chain kept outside the store, so a truncated tail
-// or a wholly rewritten chain is caught. Writers only move it forward; the pipeline also publishes it
-// (e.g. as a stack output, or `keyfleet records head` after `pulumi up`) where the store's writers
-// cannot reach.
+// The anchor: where the record chains ended when this machine last wrote, kept outside the store, so a
+// truncated tail, a wholly rewritten chain or a dropped chain is caught. It is a records head (see
+// recordsHead.ts: every chain's last seq and hash); writers only move their own chain's entry forward and
+// never remove another's. The pipeline also publishes the head (e.g. as a stack output, or
+// `keyfleet records head` after `pulumi up`) where the store's writers cannot reach.
+//
+// An anchor written before chains were per writer is {seq, hash}: the legacy chain's head, still checked so.
 //
 // Only a file that does not exist reads as "no anchor". A file that exists but cannot be read, or does not
-// hold a well-formed (seq, hash), is an error — for readers and writers alike: treating it as absent would
+// hold a well-formed head, is an error — for readers and writers alike: treating it as absent would
 // let whoever broke it have the next writer overwrite it with a head of their choosing.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
+import {
+  type ChainHead,
+  chainsOfHead,
+  parseRecordsHead,
+  type RecordsHead,
+  recordsHeadOf,
+} from "./recordsHead.js";
 
-export interface RecordAnchor {
-  seq: number;
-  hash: string;
+export interface RecordAnchor extends RecordsHead {
   at: string;
 }
 
@@ -49,36 +66,68 @@ export function requireAnchor(path: string): RecordAnchor {
 }
 
 export function parseAnchor(text: string, path: string): RecordAnchor {
-  let raw: Partial<RecordAnchor>;
+  let raw: unknown;
   try {
-    raw = JSON.parse(text) as Partial<RecordAnchor>;
+    raw = JSON.parse(text);
   } catch {
     throw new AnchorError(`the records anchor ${path} is malformed (not JSON); it is not treated as absent`);
   }
-  if (
-    typeof raw !== "object" ||
-    raw === null ||
-    !Number.isSafeInteger(raw.seq) ||
-    (raw.seq as number) < 0 ||
-    typeof raw.hash !== "string" ||
-    !/^[0-9a-f]{64}$/.test(raw.hash)
-  ) {
+  const head = parseRecordsHead(raw);
+  if (typeof head === "string") {
     throw new AnchorError(
-      `the records anchor ${path} is malformed (needs {"seq": <n>, "hash": "<64 hex>"}); it is not treated as absent`,
+      `the records anchor ${path} is malformed (${head}; needs {"seq": <n>, "hash": "<64 hex>", "chains": {…}}); it is not treated as absent`,
     );
   }
-  return { seq: raw.seq as number, hash: raw.hash, at: String(raw.at ?? "") };
+  return { ...head, at: String((raw as { at?: unknown }).at ?? "") };
+}
+
+const LOCK_STALE_MS = 10_000;
+
+/** Runs fn holding `<path>.lock`, so writers on one machine never lose each other's chain entries. */
+function withLock<T>(path: string, fn: () => T): T {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + LOCK_STALE_MS * 2;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, "wx"));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      // A writer that died holding the lock leaves it behind: take it over once it is clearly stale.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
+      } catch {
+        // gone meanwhile: try again
+      }
+      if (Date.now() > deadline) throw new AnchorError(`the records anchor ${path} stays locked (${lock})`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    try {
+      unlinkSync(lock);
+    } catch {
+      // already taken over as stale; nothing of ours to remove
+    }
+  }
 }
 
 /**
- * Moves the anchor to (seq, hash) unless it already points at a later record. A missing file is created;
- * an unreadable or malformed one is an error and is left as it is.
+ * Moves this chain's entry of the anchor to `head` unless it already points at a later record; every
+ * other chain's entry is kept as it is. A missing file is created; an unreadable or malformed one is an
+ * error and is left as it is.
  */
-export function advanceAnchor(path: string, head: { seq: number; hash: string }): void {
-  const current = readAnchor(path);
-  if (current && current.seq >= head.seq) return;
+export function advanceAnchor(path: string, chain: string, head: ChainHead): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ seq: head.seq, hash: head.hash, at: new Date().toISOString() })}\n`);
-  renameSync(tmp, path);
+  withLock(path, () => {
+    const current = readAnchor(path);
+    const chains = current ? { ...chainsOfHead(current) } : {};
+    if ((chains[chain]?.seq ?? 0) >= head.seq) return;
+    chains[chain] = { seq: head.seq, hash: head.hash };
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ ...recordsHeadOf(chains), at: new Date().toISOString() })}\n`);
+    renameSync(tmp, path);
+  });
 }

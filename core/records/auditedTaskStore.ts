@@ -108,6 +108,8 @@ export class AuditedTaskStore implements TaskStore {
       subject.aaGuid = result.aaGuid;
       subject.credentialId = result.credentialId;
       if (result.attestationCertSha256) subject.attestationCertSha256 = result.attestationCertSha256;
+      if (result.serial) subject.serial = result.serial;
+      if (result.serialSource) subject.serialSource = result.serialSource;
     }
     await this.record(result.kind === "registered" ? "registration" : "revocation", t, { subject });
     return t;

@@ -1,4 +1,4 @@
-// Hashing and signing one link of the record chain.
+// Hashing and signing one link of a record chain.
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../signing/canonicalJson.js";
 import {
@@ -24,13 +24,18 @@ function signedPayload(hash: string) {
   return { type: "keyfleet.record/v1", hash };
 }
 
+/**
+ * Seals the record at `link`. With `link.chain` it is a v2 record of that chain (the writer's own);
+ * without, a v1 record of the legacy chain (only tests still write those, to stand for older stores).
+ */
 export function sealRecord(
   draft: RecordDraft,
-  link: { seq: number; prevHash: string; at: Date },
+  link: { chain?: string; seq: number; prevHash: string; at: Date },
   key: SigningKey,
 ): AuditRecord {
   const body: RecordBody = {
-    v: 1,
+    v: link.chain === undefined ? 1 : 2,
+    ...(link.chain === undefined ? {} : { chain: link.chain }),
     seq: link.seq,
     at: link.at.toISOString(),
     action: draft.action,

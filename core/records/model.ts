@@ -1,5 +1,9 @@
 // The audit record: one signed, hash-chained line per thing that happened to a task. Nothing secret:
 // identifiers, AAGUIDs, method and credential ids (public), fingerprints, times.
+//
+// Each writer key appends to its own chain (v2 records name it: `chain` is the signer's key id), so
+// writers never wait on one another; stores written before that hold one shared chain of v1 records,
+// the legacy chain, which stays readable and verifiable as it was.
 import type { Signature } from "../signing/ed25519.js";
 import type { Provenance } from "../tasks/model.js";
 
@@ -40,6 +44,9 @@ export interface RecordSubject {
   methodId?: string;
   credentialId?: string;
   attestationCertSha256?: string;
+  /** The key's serial a station read (task results), and where it read it. */
+  serial?: string;
+  serialSource?: string;
 }
 
 /** What a writer supplies; the log adds seq, time, chain and signature. */
@@ -53,7 +60,11 @@ export interface RecordDraft {
 
 /** The hashed part of a record. */
 export interface RecordBody {
-  v: 1;
+  /** 1: a record of the legacy (single, shared) chain; 2: a record of its writer's own chain. */
+  v: 1 | 2;
+  /** v2: the chain this record belongs to (its signer's key id), inside the hash so it cannot move. */
+  chain?: string;
+  /** The position in its chain, from 1. */
   seq: number;
   at: string;
   action: RecordAction;
@@ -75,6 +86,8 @@ export interface AuditRecord extends RecordBody {
 }
 
 export interface RecordQuery {
+  /** Only this chain (a writer's key id, or LEGACY_CHAIN); fromSeq/toSeq count within each chain. */
+  chain?: string;
   fromSeq?: number;
   toSeq?: number;
   action?: RecordAction;
@@ -98,3 +111,6 @@ export const TASK_OUTCOME_ACTIONS: readonly RecordAction[] = [
 ];
 
 export const GENESIS_HASH = "0".repeat(64);
+
+/** The chain id of the records written before chains were per writer (v1 records, no `chain`). */
+export const LEGACY_CHAIN = "legacy";

@@ -1,23 +1,27 @@
 // Exporting records as JSON lines (one record per line, exactly as stored) or CSV (flattened).
-import type { AuditRecord } from "./model.js";
+import { type AuditRecord, LEGACY_CHAIN } from "./model.js";
 import type { RecordEntry } from "./recordStore.js";
 
 type Exportable = AuditRecord | RecordEntry;
 
 function entryOf(e: Exportable): RecordEntry {
-  return "hash" in e ? { seq: e.seq, record: e } : e;
+  return "hash" in e ? { chain: e.chain ?? LEGACY_CHAIN, seq: e.seq, record: e } : e;
 }
 
 /** One line per record as stored; a malformed row is a line `{"seq":n,"malformed":"…"}` in its place. */
 export function toJsonLines(records: readonly Exportable[]): string {
   return records
     .map(entryOf)
-    .map((e) => `${JSON.stringify(e.record ?? { seq: e.seq, malformed: e.problem ?? "malformed" })}\n`)
+    .map(
+      (e) =>
+        `${JSON.stringify(e.record ?? { chain: e.chain, seq: e.seq, malformed: e.problem ?? "malformed" })}\n`,
+    )
     .join("");
 }
 
 const CSV_COLUMNS: [string, (r: AuditRecord) => string | number | undefined][] = [
   ["seq", (r) => r.seq],
+  ["chain", (r) => r.chain ?? LEGACY_CHAIN],
   ["at", (r) => r.at],
   ["action", (r) => r.action],
   ["role", (r) => r.actor.role],
@@ -57,7 +61,13 @@ export function toCsv(records: readonly Exportable[]): string {
     else
       lines.push(
         CSV_COLUMNS.map(([h]) =>
-          h === "seq" ? csvCell(e.seq) : h === "detail" ? csvCell(`MALFORMED: ${e.problem ?? ""}`) : "",
+          h === "seq"
+            ? csvCell(e.seq)
+            : h === "chain"
+              ? csvCell(e.chain)
+              : h === "detail"
+                ? csvCell(`MALFORMED: ${e.problem ?? ""}`)
+                : "",
         ).join(","),
       );
   }

@@ -78,6 +78,15 @@ export function settledByRecords(
   return undefined;
 }
 
+/**
+ * Whether record a was written before b. Within one chain (and in the legacy chain) seq orders them; records of
+ * different writers' chains are ordered by their times, a tie counting as before (the cautious reading).
+ */
+function recordedBefore(a: AuditRecord, b: AuditRecord): boolean {
+  if (a.chain === b.chain) return a.seq < b.seq;
+  return a.at <= b.at;
+}
+
 /** Checks one task against its outcome records; undefined when trusted, else the reason to quarantine. */
 export function verifyTaskResult(
   task: Task,
@@ -140,7 +149,7 @@ export function verifyTaskResult(
   if (!matching) {
     return `no ${action} record signed by station ${stationId} (key ${signature.keyId}) matches the result of task ${task.id} (method ${result.methodId})`;
   }
-  if (ended && ended.seq < matching.seq) {
+  if (ended && recordedBefore(ended, matching)) {
     return `task ${task.id} was ${ended.action === "supersession" ? "superseded" : "cancelled"} (record ${ended.seq}, ${signerText(ended, pipelineIds)}) before station ${stationId} reported this result (record ${matching.seq}): the work was resurrected`;
   }
   return undefined;
