@@ -1,8 +1,9 @@
 // The pure decisions of the KeyAssignment provider: input checks, whether a registered key still fits a
 // profile, and how a change maps to Pulumi's diff (nothing / update in place / replace).
+import { createHash } from "node:crypto";
 import type { DiffResult } from "@pulumi/pulumi/dynamic/index.js";
 import { isLostCredential, keyFits } from "../core/plan/fit.js";
-import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
+import type { AssignmentInputs, StoredAssignment } from "./assignmentTypes.js";
 import { unknownValue } from "./assignmentTypes.js";
 
 const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
@@ -135,17 +136,25 @@ const canonical = (v: unknown): string =>
       : x,
   );
 
-/** The input fields a diff compares; outputs echo them, so olds (state) and news (inputs) are alike. */
-const comparedKeys = [
-  "assignmentId",
-  "objectId",
-  "userPrincipalName",
-  "slot",
-  "profile",
-  "adopt",
-  "adoptCriteria",
-  "lostSince",
-] as const;
+/** The input fields outputs echo (read and delete need them) and diff compares as they are. */
+const echoedKeys = ["assignmentId", "objectId", "userPrincipalName", "slot", "lostSince"] as const;
+
+/**
+ * The digest of the inputs diff compares but neither read nor delete needs: the profile and the adoption
+ * criteria. Outputs carry it in their place (`compared`), which keeps a few hundred bytes per assignment out of
+ * state: 128 bits of SHA-256 over their canonical JSON (a change read as none would take a collision).
+ */
+export function comparedDigest(
+  i: Partial<Pick<AssignmentInputs, "profile" | "adopt" | "adoptCriteria">>,
+): string {
+  return createHash("sha256")
+    .update(canonical([i.profile, i.adopt, i.adoptCriteria]))
+    .digest("base64url")
+    .slice(0, 22);
+}
+
+/** The digest a stored state was made for: its own, or (state written before it existed) its echoed inputs'. */
+export const storedDigest = (s: StoredAssignment): string => s.compared ?? comparedDigest(s);
 
 /**
  * Maps a change to Pulumi's diff. A new key is needed when the key on hand was reported lost (replaced
@@ -155,9 +164,9 @@ const comparedKeys = [
  * other change of the lost mark update in place. An active assignment with retiring credentials is an update
  * too: the update carries out the deferred revocation.
  */
-export function diffAssignment(stored: AssignmentOutputs, news: AssignmentInputs): DiffResult {
+export function diffAssignment(stored: StoredAssignment, news: AssignmentInputs): DiffResult {
   // State written before lostSince existed reads as "not lost", so an upgrade changes nothing.
-  const olds: AssignmentOutputs = { ...stored, lostSince: stored.lostSince ?? "" };
+  const olds: StoredAssignment = { ...stored, lostSince: stored.lostSince ?? "" };
   if (olds.objectId !== news.objectId || olds.slot !== news.slot) {
     return {
       changes: true,
@@ -170,7 +179,8 @@ export function diffAssignment(stored: AssignmentOutputs, news: AssignmentInputs
   if (olds.status === "active" && lostCredential(olds.registeredAt, news.lostSince)) {
     return { changes: true, replaces: ["lostSince"], deleteBeforeReplace: true };
   }
-  const changed = comparedKeys.filter((k) => canonical(olds[k]) !== canonical(news[k]));
+  const profileOrAdoption = storedDigest(olds) !== comparedDigest(news);
+  const changed = profileOrAdoption || echoedKeys.some((k) => canonical(olds[k]) !== canonical(news[k]));
   const d = isUnknown(news.decision) ? undefined : news.decision;
   if (d?.kind === "hold") return { changes: false };
   if (d) {
@@ -184,11 +194,11 @@ export function diffAssignment(stored: AssignmentOutputs, news: AssignmentInputs
       d.cancelGenerations.length > 0 ||
       (d.kind === "adopt" && olds.methodId !== d.methodId) ||
       (d.kind === "provision" && (olds.status === "active" || olds.generation !== d.generation));
-    return { changes: changed.length > 0 || work };
+    return { changes: changed || work };
   }
   if (
     olds.status === "active" &&
-    changed.includes("profile") &&
+    profileOrAdoption &&
     !isUnknown(news.profile) &&
     !keyFitsProfile(
       { aaguid: olds.aaguid, model: olds.model, credProtect: olds.keyCredProtect },
@@ -199,5 +209,5 @@ export function diffAssignment(stored: AssignmentOutputs, news: AssignmentInputs
   }
   const pendingRevocation =
     olds.status === "active" && Array.isArray(olds.retiring) && olds.retiring.length > 0;
-  return { changes: changed.length > 0 || pendingRevocation };
+  return { changes: changed || pendingRevocation };
 }

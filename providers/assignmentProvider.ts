@@ -20,8 +20,13 @@ import { isLostCredential, keyFits } from "../core/plan/fit.js";
 import type { RaiseInput, Task } from "../core/tasks/model.js";
 import { verifyTaskResults } from "../core/tasks/verifyTaskResults.js";
 import { freshDecision } from "./assignmentDecision.js";
-import { checkAssignmentInputs, diffAssignment } from "./assignmentDiff.js";
-import type { AssignmentDecision, AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
+import { checkAssignmentInputs, comparedDigest, diffAssignment, storedDigest } from "./assignmentDiff.js";
+import type {
+  AssignmentDecision,
+  AssignmentInputs,
+  AssignmentOutputs,
+  StoredAssignment,
+} from "./assignmentTypes.js";
 import type { Fido2Credential, ProviderBackends, RevocationSubject } from "./backends.js";
 import { backendsFor, configureBackends, stackOptions } from "./configuredBackends.js";
 import { PIPELINE_ACTOR, pipelineProvenance } from "./pipelineAudit.js";
@@ -48,18 +53,24 @@ function subjectOf(
   };
 }
 
-function emptyOutputs(inputs: AssignmentInputs): AssignmentOutputs {
+type Echoed = Pick<
+  AssignmentOutputs,
+  "assignmentId" | "objectId" | "userPrincipalName" | "slot" | "lostSince"
+>;
+
+/**
+ * Outputs before Entra and the store are consulted: the inputs read and delete need, and the digest of those
+ * only diff compares (assignmentDiff.ts). No decision: it is this run's instruction, read from the inputs only.
+ */
+function emptyOutputs(inputs: Echoed, compared: string): AssignmentOutputs {
   return {
     assignmentId: inputs.assignmentId,
     objectId: inputs.objectId,
     userPrincipalName: inputs.userPrincipalName,
     slot: inputs.slot,
-    profile: inputs.profile,
-    adopt: inputs.adopt,
-    adoptCriteria: inputs.adoptCriteria,
     // State written before lostSince existed carries none.
     lostSince: inputs.lostSince ?? "",
-    // No decision: it is this run's instruction, read from the inputs only (state written before kept it).
+    compared,
     status: "pending",
     generation: 0,
     taskState: "",
@@ -166,13 +177,18 @@ function retiringIds(retire: Task[], creds: readonly Fido2Credential[]): string[
   return [...new Set(retire.map((t) => t.revoke?.methodId ?? "").filter((id) => present.has(id)))].sort();
 }
 
+/**
+ * Raises the revoke task for `old.methodId`, gated on `after` (the replacement's task) being done. It carries
+ * the replacement task's profile: a revoke task needs one, and the old assignment's state no longer holds its
+ * own (the create that raised `after` raises this same task first, with that same profile).
+ */
 async function raiseDeferredRevocation(
   b: ProviderBackends,
   old: Pick<
     AssignmentOutputs,
-    "assignmentId" | "objectId" | "userPrincipalName" | "slot" | "profile" | "methodId" | "generation"
+    "assignmentId" | "objectId" | "userPrincipalName" | "slot" | "methodId" | "generation"
   >,
-  afterGeneration: number,
+  after: Pick<Task, "generation" | "profile">,
 ): Promise<void> {
   if (!old.methodId) return;
   await b.tasks.raise(
@@ -182,8 +198,12 @@ async function raiseDeferredRevocation(
       kind: "revoke",
       person: { objectId: old.objectId, userPrincipalName: old.userPrincipalName },
       slot: old.slot,
-      profile: old.profile,
-      revoke: { methodId: old.methodId, afterAssignmentId: old.assignmentId, afterGeneration },
+      profile: after.profile,
+      revoke: {
+        methodId: old.methodId,
+        afterAssignmentId: old.assignmentId,
+        afterGeneration: after.generation,
+      },
       provenance: pipelineProvenance(),
     },
     b.signer,
@@ -244,7 +264,7 @@ class StalePlanError extends Error {
 /** Executes the decision for an assignment (create and update alike); returns the resource's outputs. */
 async function execute(inputs: AssignmentInputs): Promise<{ id: string; outs: AssignmentOutputs }> {
   const b = await backendsFor(`provision ${inputs.assignmentId}`);
-  const base = emptyOutputs(inputs);
+  const base = emptyOutputs(inputs, comparedDigest(inputs));
   const [all, listed, retireNow] = await Promise.all([
     personTasks(b, inputs.objectId),
     b.directory.listFido2(inputs.objectId),
@@ -331,11 +351,7 @@ async function execute(inputs: AssignmentInputs): Promise<{ id: string; outs: As
       const { task } = await b.tasks.raise(raiseInput(inputs, d.generation), b.signer);
       const old = tasks.find((t) => heldBy(t, creds)?.id === d.methodId);
       if (old) {
-        await raiseDeferredRevocation(
-          b,
-          { ...base, methodId: d.methodId, generation: old.generation },
-          task.generation,
-        );
+        await raiseDeferredRevocation(b, { ...base, methodId: d.methodId, generation: old.generation }, task);
       }
       return {
         id: id(task.generation),
@@ -362,7 +378,7 @@ function fitProfile(inputs: AssignmentInputs) {
 /** What `pulumi destroy` does to a key: it leaves the stack; the credential stays unless the stack allows revoking. */
 async function release(
   b: ProviderBackends,
-  olds: AssignmentOutputs,
+  olds: StoredAssignment,
   tasks: readonly Task[],
   retire: readonly Task[],
 ) {
@@ -385,7 +401,7 @@ async function release(
   });
 }
 
-export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInputs, AssignmentOutputs>> = {
+export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInputs, StoredAssignment>> = {
   async configure(req) {
     configureBackends(req.config);
   },
@@ -403,7 +419,7 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
   },
 
   async read(id, props) {
-    const olds = props as AssignmentOutputs;
+    const olds = props as StoredAssignment;
     const b = await backendsFor(`read ${olds.assignmentId}`);
     const [all, creds, retire] = await Promise.all([
       personTasks(b, olds.objectId),
@@ -411,7 +427,11 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
       retiringTasks(b, olds.assignmentId),
     ]);
     const tasks = all.filter((t) => t.assignmentId === olds.assignmentId);
-    const base: AssignmentOutputs = { ...emptyOutputs(olds), retiring: retiringIds(retire, creds) };
+    // State written before the digest is rewritten with it: a refresh leaves no echoed profile behind.
+    const base: AssignmentOutputs = {
+      ...emptyOutputs(olds, storedDigest(olds)),
+      retiring: retiringIds(retire, creds),
+    };
     const gone = { id: "" } as const;
     // A key registered before the slot's lost date is never the working key, even while Entra still lists it.
     const usable = creds.filter((c) => !isLostCredential(c.createdDateTime, olds.lostSince));
@@ -444,7 +464,7 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
   },
 
   async delete(_id, props) {
-    const olds = props as AssignmentOutputs;
+    const olds = props as StoredAssignment;
     // Without Graph, Pulumi would drop the resource from state while Entra keeps the key: refuse instead.
     const b = await backendsFor(`revoke ${olds.assignmentId} (deleting needs a configured Graph connection)`);
     const [all, retire] = await Promise.all([
@@ -475,9 +495,8 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
     }
     if (entry.kind === "replace") {
       // A replacement: its create raised the newer generation. Keep the old key until that one is active.
-      const newer = tasks.filter((t) => t.generation > olds.generation && t.state !== "cancelled");
-      const gate = newer.at(-1)?.generation;
-      if (gate !== undefined) await raiseDeferredRevocation(b, olds, gate);
+      const gate = tasks.filter((t) => t.generation > olds.generation && t.state !== "cancelled").at(-1);
+      if (gate) await raiseDeferredRevocation(b, olds, gate);
       await cancelAll(
         b,
         tasks.filter((t) => t.generation <= olds.generation),

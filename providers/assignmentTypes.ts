@@ -57,10 +57,15 @@ export interface AdoptCriteriaInput {
 export type AssignmentStatus = "pending" | "active";
 
 /**
- * State: the inputs echoed (so diff, which gets only the stored outputs, compares like with like) except the
- * run's decision, plus what Entra and the task store say. State written before carries the decision too.
+ * State: what read and delete need of the inputs (the ids, the UPN for records, the lost date) and, in place
+ * of the other inputs diff compares (profile, adoption), their digest (`compared`, see assignmentDiff.ts), plus
+ * what Entra and the task store say. Read and delete get only this (the dynamic-provider host hands them the
+ * stored outputs), so it never loses what they need.
  */
-export interface AssignmentOutputs extends Omit<AssignmentInputs, "decision"> {
+export interface AssignmentOutputs
+  extends Pick<AssignmentInputs, "assignmentId" | "objectId" | "userPrincipalName" | "slot" | "lostSince"> {
+  /** The digest of the compared inputs this state was made for; absent in state written before it existed. */
+  compared?: string;
   status: AssignmentStatus;
   /** The task generation this resource is waiting on or was provisioned by (0 for an adopted credential). */
   generation: number;
@@ -80,6 +85,14 @@ export interface AssignmentOutputs extends Omit<AssignmentInputs, "decision"> {
   /** Credentials replaced by this assignment and awaiting deferred revocation (revoked once this is active). */
   retiring: string[];
 }
+
+/**
+ * State as any version wrote it: before the digest, outputs echoed the compared inputs themselves (and,
+ * earlier still, the run's decision). Read, diff and delete accept all of these.
+ */
+export interface StoredAssignment
+  extends AssignmentOutputs,
+    Partial<Pick<AssignmentInputs, "profile" | "adopt" | "adoptCriteria" | "decision">> {}
 
 /** Pulumi's wire token for "unknown during preview" (rpc.unknownValue). */
 export const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -14,6 +14,7 @@ import { verifyChain } from "../../core/records/verifyChain.js";
 import { loadPublicKey, writeNewSigningKey } from "../../core/signing/keyFiles.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
+import { comparedDigest } from "../../providers/assignmentDiff.js";
 import type { AssignmentOutputs } from "../../providers/assignmentTypes.js";
 import { readRecordsHead } from "../../providers/openBackends.js";
 import { repoRoot } from "../support/cli.js";
@@ -147,9 +148,11 @@ describe("KeyAssignment through the dynamic-provider host", () => {
     expect(updated.properties).toMatchObject({
       status: "active",
       methodId: state.methodId,
-      profile: renamed.profile,
+      compared: comparedDigest(renamed),
     });
     state = updated.properties;
+    // State holds the renamed profile's digest: the same inputs again are no change.
+    expect((await host.diff(id, name, state, withProvider(renamed))).changes).toBe("none");
   });
 
   it("should replace without lockout: the old key stays until the new one is active, then is revoked", async () => {
