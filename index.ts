@@ -29,7 +29,11 @@ export default async function keyfleet() {
   // The Node SDK records a formatted stack (mapped through source maps) on every promise it creates; at 10,000
   // resources that took minutes and ran the program out of heap (providers/README.md, "Scale"). Keyfleet's
   // errors carry their meaning in the message (file:line:col for specs), so declarations run without stacks.
-  // Pulumi still records each resource's own source position: it lifts the limit for that itself.
   Error.stackTraceLimit = 0;
+  // The SDK also records each resource's source position and stack trace in state, reading them from a
+  // `new Error().stack` it takes with the limit lifted: about 680 of a KeyAssignment's bytes, and a formatted
+  // (source-mapped) stack per resource. A stack formatted to its first line alone gives it no frames, so it
+  // records none; errors still read "Name: message", as they did with the limit at 0.
+  Error.prepareStackTrace = (error: Error) => `${error.name}: ${error.message}`;
   return declareFleet(data, options, () => readRecordsHead(settings));
 }

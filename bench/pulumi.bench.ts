@@ -67,6 +67,9 @@ interface StateResource {
   type: string;
   inputs?: Record<string, unknown>;
   outputs?: Record<string, unknown>;
+  sourcePosition?: string;
+  stackTrace?: unknown;
+  propertyDependencies?: unknown;
 }
 
 /** Bytes per KeyAssignment in the exported deployment (compact JSON, as the checkpoint holds each entry). */
@@ -81,6 +84,11 @@ function keyAssignmentBytes(exported: string): (string | number)[] {
   const entry = mean((r) => size(r));
   const inputs = mean((r) => without(r.inputs));
   const outputs = mean((r) => without(r.outputs));
+  // A field's bytes in the entry: its key, its value and the comma (0 when absent).
+  const field = (r: StateResource, k: keyof StateResource) =>
+    r[k] === undefined ? 0 : JSON.stringify({ [k]: r[k] }).length - 1;
+  const positions = mean((r) => field(r, "sourcePosition") + field(r, "stackTrace"));
+  const dependencies = mean((r) => field(r, "propertyDependencies"));
   return [
     keys.length,
     `${mean((r) => String(r.inputs?.__provider ?? "").length)} (goal ≤ 1,024)`,
@@ -88,6 +96,8 @@ function keyAssignmentBytes(exported: string): (string | number)[] {
     inputs,
     outputs,
     entry - mean(text) - inputs - outputs,
+    positions,
+    dependencies,
     `${entry.toFixed(0)} (goal ≤ 3,000)`,
   ];
 }
@@ -187,6 +197,8 @@ export async function run(): Promise<void> {
       "inputs without it",
       "outputs without it",
       "engine's fields",
+      "of which source positions",
+      "of which property dependencies",
       "state per KeyAssignment, all in (bytes)",
     ],
     bytes,
