@@ -15,6 +15,8 @@ export function taskProfileOf(a: DesiredAssignment, inventory: readonly Inventor
     forceChangePin: a.profile.pin.forceChange,
     credProtect: a.profile.credProtect,
     displayName: assignmentDisplayName(a, inventory),
+    // The station checks the plugged key against the slot's inventory serial (read from the key, not typed in).
+    ...(a.serial !== undefined ? { serials: [a.serial] } : {}),
   };
 }
 

@@ -25,7 +25,16 @@ export interface TaskProfile {
   credProtect: 1 | 2 | 3;
   /** The display name registered with Entra (already expanded from the profile's template). */
   displayName: string;
+  /**
+   * Inventory serials the slot takes (the spec's slot `serial`). Present: the station reads the plugged
+   * key's serial from a real source (its enterprise attestation, or the label the operator scans) and
+   * refuses a key whose serial is not one of these.
+   */
+  serials?: string[];
 }
+
+/** Where a station read a key's serial: its enterprise attestation certificate, or the scanned label. */
+export type SerialSource = "enterprise-attestation" | "label";
 
 /** A deferred revocation: revoke `methodId` once the replacement in `after` is done. */
 export interface RevokeOrder {
@@ -82,6 +91,9 @@ export type TaskResult =
       credentialId: string;
       /** SHA-256 (hex) of the attestation certificate, where the key gave one. */
       attestationCertSha256?: string;
+      /** The key's serial as the station read it, when the task's profile asked for one, and from where. */
+      serial?: string;
+      serialSource?: SerialSource;
       registeredAt: string;
     }
   | { kind: "revoked"; methodId: string; revokedAt: string }

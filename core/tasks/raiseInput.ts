@@ -38,6 +38,10 @@ export function buildTaskSpec(input: RaiseInput, now: Date): TaskSpec {
     credProtect: p?.credProtect as 1 | 2 | 3,
     displayName: text(p?.displayName, "profile.displayName", 30),
   };
+  if (p?.serials !== undefined) {
+    if (!Array.isArray(p.serials) || p.serials.length === 0) bad("profile.serials must list serials");
+    profile.serials = p.serials.map((x) => text(x, "profile.serials", 64));
+  }
   if (!Number.isInteger(profile.pinLength) || profile.pinLength < 4 || profile.pinLength > 63) {
     bad("profile.pinLength must be 4–63");
   }

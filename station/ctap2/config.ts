@@ -67,3 +67,22 @@ export async function setMinPinLength(
     opts,
   );
 }
+
+/** enableEnterpriseAttestation (CTAP 2.1 §6.11.1): needs a token with the acfg permission. */
+export async function enableEnterpriseAttestation(
+  ctap: Ctap2,
+  token: PinToken,
+  opts?: CallOptions,
+): Promise<void> {
+  const sub = ConfigSubcommand.ENABLE_ENTERPRISE_ATTESTATION;
+  const pinUvAuthParam = token.authenticate(configAuthMessage(sub));
+  await ctap.send(
+    Ctap2Command.CONFIG,
+    new Map<number, CborValue | undefined>([
+      [0x01, sub],
+      [0x03, token.protocol.version],
+      [0x04, pinUvAuthParam],
+    ]),
+    opts,
+  );
+}

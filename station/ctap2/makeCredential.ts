@@ -22,6 +22,8 @@ export interface MakeCredentialParams {
   options?: { rk?: boolean; up?: boolean; uv?: boolean };
   pinUvAuthParam?: Uint8Array;
   pinUvAuthProtocol?: number;
+  /** 1 vendor-facilitated, 2 platform-managed (CTAP 2.1 §7.1); only to a key whose getInfo lists "ep". */
+  enterpriseAttestation?: 1 | 2;
 }
 
 export function descriptor(d: CredentialDescriptor): Map<string, CborValue> {
@@ -53,6 +55,7 @@ export function encodeMakeCredential(p: MakeCredentialParams): Map<number, CborV
     [0x07, optionsMap(p.options)],
     [0x08, p.pinUvAuthParam],
     [0x09, p.pinUvAuthProtocol],
+    [0x0a, p.enterpriseAttestation],
   ]);
 }
 

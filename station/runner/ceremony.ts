@@ -10,7 +10,7 @@ import { newMarkerToken, withRegistrationMarker } from "../../core/plan/keyName.
 import type { Task, TaskResult } from "../../core/tasks/model.js";
 import type { LeaseRef } from "../../core/tasks/transitions.js";
 import { ClientPin, Permission } from "../ctap2/clientPin.js";
-import { setMinPinLength } from "../ctap2/config.js";
+import { enableEnterpriseAttestation, setMinPinLength } from "../ctap2/config.js";
 import { Ctap2 } from "../ctap2/ctap2.js";
 import { CtapError, CtapStatus } from "../ctap2/errors.js";
 import { type AuthenticatorInfo, getInfo } from "../ctap2/getInfo.js";
@@ -32,6 +32,7 @@ import { LeaseKeeper } from "./leaseKeeper.js";
 import type { TaskPick } from "./operator.js";
 import { findOwnRegistration, methodResult } from "./ownRegistration.js";
 import { checkProfileFit, resetNeeded } from "./profileCheck.js";
+import { type KeySerial, serialFromAttestation, serialMismatch, wantedSerials } from "./serialCheck.js";
 import type { CeremonyStep } from "./steps.js";
 import { pendingFor, pickMatches, taskView } from "./taskChoice.js";
 import { refuseKey } from "./trust.js";
@@ -67,6 +68,8 @@ export interface CeremonyState {
   methodId?: string;
   /** Set once the PIN reached its delivery. */
   handedOver: boolean;
+  /** The key's serial, read for a task whose slot names inventory serials. */
+  serial?: KeySerial;
 }
 
 /** What the operator writes on the key: whose key it is and which slot. */
@@ -191,6 +194,10 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
   const task = s.task!;
   const fit = checkProfileFit(s.info!, task.profile, s.view.model);
   for (const note of fit.notes) ctx.operator.event({ type: "notice", keyId: s.view.keyId, message: note });
+  // A key with enterprise attestation names its own serial at makeCredential; any other needs its label.
+  const serialWanted = wantedSerials(task) !== undefined;
+  let fromAttestation = serialWanted && s.info!.options.ep !== undefined;
+  if (serialWanted && !fromAttestation) await serialFromLabel(s);
 
   const pins = () => new ClientPin(s.ctap!, s.info!);
   const setNewPin = async (): Promise<Buffer> => {
@@ -218,6 +225,24 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
     await resetKey(s);
     done(s, "reset");
     s.pin = await setNewPin();
+  }
+
+  if (fromAttestation && s.info!.options.ep === false) {
+    const token = await pins().getToken(s.pin, { permissions: Permission.AUTHENTICATOR_CONFIG }, callOpts(s));
+    try {
+      await enableEnterpriseAttestation(s.ctap!, token, callOpts(s));
+      s.info = await getInfo(s.ctap!, callOpts(s));
+    } catch (e) {
+      ctx.operator.event({
+        type: "notice",
+        keyId: s.view.keyId,
+        message: `the key would not enable enterprise attestation (${(e as Error).message}); its label decides the serial`,
+      });
+      fromAttestation = false;
+    } finally {
+      token.dispose();
+    }
+    if (!fromAttestation) await serialFromLabel(s);
   }
 
   if (fit.canSetMinPinLength && task.profile.pinLength > s.info!.minPINLength) {
@@ -251,8 +276,20 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
       displayName,
       info: s.info!,
       call: callOpts(s),
+      ...(fromAttestation ? { enterpriseAttestation: 2 as const } : {}),
     });
     s.credentialId = made.credentialId;
+    if (fromAttestation && !s.serial) {
+      const serial = serialFromAttestation(made);
+      if (serial === undefined) {
+        ctx.operator.event({
+          type: "notice",
+          keyId: s.view.keyId,
+          message: "the key's attestation names no serial; its label decides the serial",
+        });
+        await serialFromLabel(s);
+      } else checkSerial(s, { serial, source: "enterprise-attestation" });
+    }
     done(s, "make-credential");
 
     at(s, "registering");
@@ -338,6 +375,7 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
   const result: TaskResult = {
     ...methodResult(own, made!.credentialId, made!.aaguid),
     ...attestationFingerprint(made!),
+    ...(s.serial ? { serial: s.serial.serial, serialSource: s.serial.source } : {}),
   };
   s.task = await ctx.store.complete(task.id, s.lease!, result, ctx.stationKey);
   done(s, "complete");
@@ -381,6 +419,30 @@ function challengeExpired(e: unknown): boolean {
     /challenge/i.test(err.message) &&
     /expire/i.test(err.message)
   );
+}
+
+/** The serial on the key's label, from the operator; refused when there is none or it is another key's. */
+async function serialFromLabel(s: CeremonyState): Promise<void> {
+  const task = s.task!;
+  const scanned = s.ctx.attended ? await s.ctx.operator.readSerial(s.view, taskView(task)) : undefined;
+  if (scanned === undefined)
+    throw new StationRefusal(
+      "serial-unknown",
+      `the slot ${task.person.userPrincipalName} · ${task.slot} takes inventory serial ${wantedSerials(task)!.join(" or ")}; this key offers no enterprise attestation${s.ctx.attended ? " and no label serial was given" : ", and an unattended station cannot read its label"}`,
+    );
+  checkSerial(s, { serial: scanned.trim(), source: "label" });
+}
+
+function checkSerial(s: CeremonyState, read: KeySerial): void {
+  const mismatch = serialMismatch(s.task!, read);
+  if (mismatch) throw new StationRefusal("serial-mismatch", mismatch);
+  s.serial = read;
+  s.ctx.operator.event({
+    type: "notice",
+    keyId: s.view.keyId,
+    taskId: s.task!.id,
+    message: `serial ${read.serial} (${read.source}) is the slot's inventory key`,
+  });
 }
 
 /** Looks for credentials on a key without a PIN (what the key reveals); says so when it cannot tell. */

@@ -22,6 +22,11 @@ export interface StationOperator {
   replug(key: KeyView): Promise<boolean>;
   /** Which task this key should take (attended stations ask; automation answers "next"). */
   pickTask(key: KeyView, waiting: readonly TaskView[]): Promise<TaskPick>;
+  /**
+   * The serial printed on the key's label, scanned or typed, for a task whose slot names an inventory
+   * serial (asked at attended stations only, when the key cannot tell it itself); undefined: none given.
+   */
+  readSerial(key: KeyView, task: TaskView): Promise<string | undefined>;
 }
 
 /** Unattended: never erases a key, takes the next task in the queue, and reports everything. */
@@ -31,5 +36,6 @@ export function unattendedOperator(event: (e: StationEvent) => void): StationOpe
     confirmReset: async () => false,
     replug: async () => false,
     pickTask: async () => ({ kind: "next" }),
+    readSerial: async () => undefined,
   };
 }

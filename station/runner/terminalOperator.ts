@@ -79,6 +79,12 @@ export function terminalOperator(opts: TerminalOperatorOptions): StationOperator
       if (answer.includes("·") || answer.includes("|")) return { kind: "label", scanned: answer };
       return { kind: "person", who: answer };
     },
+    async readSerial(key: KeyView, task: TaskView) {
+      const answer = await ask(
+        `${key.keyId}: the slot ${task.userPrincipalName} · ${task.slot} takes one inventory key. Scan or type the serial on this key's label (Enter if it has none): `,
+      );
+      return answer?.trim() || undefined;
+    },
     close() {
       rl?.close();
     },

@@ -67,6 +67,45 @@ export async function issueBatch(
   root: Pick<AttestationMaterial, "rootCertificatePem" | "rootKeyPkcs8">,
   identity: AttestationIdentity,
 ): Promise<AttestationMaterial> {
+  const leaf = await issueLeaf(root, identity);
+  return {
+    ...root,
+    batchCertificatePem: leaf.certificatePem,
+    batchKeyPkcs8: leaf.keyPkcs8,
+    aaguidHex: Buffer.from(identity.aaguid).toString("hex"),
+  };
+}
+
+/**
+ * This one key's enterprise attestation (CTAP 2.1 §7.1): a certificate of its own, under the same root,
+ * whose subject carries the device's serial number (X.520 serialNumber, 2.5.4.5), as an organisation's
+ * inventory knows it. Never sent unless the platform asks for enterprise attestation.
+ */
+export interface EnterpriseAttestation {
+  serial: string;
+  certificatePem: string;
+  keyPkcs8: string;
+  /** RP IDs for vendor-facilitated enterprise attestation (value 1); platform-managed (2) serves any. */
+  rpIds: string[];
+}
+
+export async function issueEnterprise(
+  root: Pick<AttestationMaterial, "rootCertificatePem" | "rootKeyPkcs8">,
+  identity: AttestationIdentity,
+  serial: string,
+  rpIds: readonly string[] = [],
+): Promise<EnterpriseAttestation> {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(serial)) throw new Error(`'${serial}' is not a serial number`);
+  const leaf = await issueLeaf(root, identity, serial);
+  return { serial, ...leaf, rpIds: [...rpIds] };
+}
+
+/** A packed-rules attestation leaf under the root; with a serial, that serial in its subject. */
+async function issueLeaf(
+  root: Pick<AttestationMaterial, "rootCertificatePem" | "rootKeyPkcs8">,
+  identity: AttestationIdentity,
+  serial?: string,
+): Promise<{ certificatePem: string; keyPkcs8: string }> {
   if (identity.aaguid.length !== 16) throw new Error("an AAGUID is 16 bytes");
   const rootCert = new x509.X509Certificate(root.rootCertificatePem);
   const rootKey = await crypto.subtle.importKey(
@@ -76,18 +115,19 @@ export async function issueBatch(
     false,
     ["sign"],
   );
-  const batchKeys = (await crypto.subtle.generateKey(EC, true, ["sign", "verify"])) as KeyPair;
+  const leafKeys = (await crypto.subtle.generateKey(EC, true, ["sign", "verify"])) as KeyPair;
   const now = Date.now();
   // The extension's value is an OCTET STRING wrapping the 16 AAGUID bytes.
   const aaguidValue = Uint8Array.of(0x04, 0x10, ...identity.aaguid);
-  const batch = await x509.X509CertificateGenerator.create(
+  const subject = `C=US, O=Keyfleet, OU=Authenticator Attestation, CN=${escapeRdn(identity.model)}`;
+  const leaf = await x509.X509CertificateGenerator.create(
     {
       serialNumber: randomSerial(),
-      subject: `C=US, O=Keyfleet, OU=Authenticator Attestation, CN=${escapeRdn(identity.model)}`,
+      subject: serial === undefined ? subject : `${subject}, ${SERIAL_NUMBER_OID}=${serial}`,
       issuer: rootCert.subject,
       notBefore: new Date(now - 86_400_000),
       notAfter: new Date(now + 15 * 365 * 86_400_000),
-      publicKey: batchKeys.publicKey,
+      publicKey: leafKeys.publicKey,
       signingKey: rootKey,
       signingAlgorithm: SIGNING,
       extensions: [
@@ -100,41 +140,52 @@ export async function issueBatch(
     crypto,
   );
   return {
-    ...root,
-    batchCertificatePem: batch.toString("pem"),
-    batchKeyPkcs8: Buffer.from(await crypto.subtle.exportKey("pkcs8", batchKeys.privateKey)).toString(
-      "base64",
-    ),
-    aaguidHex: Buffer.from(identity.aaguid).toString("hex"),
+    certificatePem: leaf.toString("pem"),
+    keyPkcs8: Buffer.from(await crypto.subtle.exportKey("pkcs8", leafKeys.privateKey)).toString("base64"),
   };
 }
+
+/** X.520 serialNumber: the device serial in an enterprise attestation certificate's subject. */
+export const SERIAL_NUMBER_OID = "2.5.4.5";
 
 /** Signs with the batch key: the packed attestation statement's `sig` over authData ‖ clientDataHash. */
 export class Attester {
   private readonly key: KeyObject;
   readonly batchCertificateDer: Uint8Array;
+  private readonly enterprise: { key: KeyObject; der: Uint8Array } | undefined;
 
-  constructor(material: AttestationMaterial) {
-    this.key = createPrivateKey({
-      key: Buffer.from(material.batchKeyPkcs8, "base64"),
-      format: "der",
-      type: "pkcs8",
-    });
+  constructor(material: AttestationMaterial, enterprise?: EnterpriseAttestation) {
+    this.key = privateKey(material.batchKeyPkcs8);
     this.batchCertificateDer = new Uint8Array(new x509.X509Certificate(material.batchCertificatePem).rawData);
+    if (enterprise)
+      this.enterprise = {
+        key: privateKey(enterprise.keyPkcs8),
+        der: new Uint8Array(new x509.X509Certificate(enterprise.certificatePem).rawData),
+      };
   }
 
-  /** The packed attestation statement `{alg, sig, x5c}` (WebAuthn §8.2), with an ASN.1 DER signature. */
+  /**
+   * The packed attestation statement `{alg, sig, x5c}` (WebAuthn §8.2), with an ASN.1 DER signature; by
+   * the key's own enterprise certificate when `enterprise` (the caller has checked it may be given).
+   */
   packedStatement(
     authData: Uint8Array,
     clientDataHash: Uint8Array,
+    enterprise = false,
   ): Map<string, number | Uint8Array | Uint8Array[]> {
-    const sig = sign("sha256", Buffer.concat([authData, clientDataHash]), this.key);
+    const by =
+      enterprise && this.enterprise ? this.enterprise : { key: this.key, der: this.batchCertificateDer };
+    const sig = sign("sha256", Buffer.concat([authData, clientDataHash]), by.key);
     return new Map<string, number | Uint8Array | Uint8Array[]>([
       ["alg", ATTESTATION_ALG],
       ["sig", new Uint8Array(sig)],
-      ["x5c", [this.batchCertificateDer]],
+      ["x5c", [by.der]],
     ]);
   }
+}
+
+function privateKey(pkcs8: string): KeyObject {
+  return createPrivateKey({ key: Buffer.from(pkcs8, "base64"), format: "der", type: "pkcs8" });
 }
 
 function randomSerial(): string {

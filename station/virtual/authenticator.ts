@@ -5,7 +5,13 @@
 import { createHash } from "node:crypto";
 import { CborError, type CborValue, decodeStrict, encodeCanonical } from "../cbor.js";
 import { KeyAgreementKey, type PinUvAuthProtocol, pinProtocolFor } from "../ctap2/pinProtocol.js";
-import { type AttestationMaterial, Attester, generateAttestation, issueBatch } from "./attestation.js";
+import {
+  type AttestationMaterial,
+  Attester,
+  generateAttestation,
+  issueBatch,
+  issueEnterprise,
+} from "./attestation.js";
 import { authenticatorConfig } from "./authenticatorConfig.js";
 import { clientPin } from "./clientPin.js";
 import { credentialManagement } from "./credentialManagement.js";
@@ -75,6 +81,12 @@ export interface VirtualAuthenticatorOptions {
   maxMsgSize?: number;
   /** Clock, for tests of the reset window and token lifetime. */
   now?: () => number;
+  /**
+   * Enterprise attestation (CTAP 2.1 §7.1) with this device serial in its certificate: getInfo lists
+   * "ep" (disabled until authenticatorConfig enableEnterpriseAttestation, or `enabled`; a reset disables
+   * it again). `rpIds` are served by vendor-facilitated requests (1); platform-managed ones (2) by any RP.
+   */
+  enterpriseAttestation?: { serial: string; rpIds?: string[]; enabled?: boolean };
 }
 
 export class VirtualAuthenticator {
@@ -106,7 +118,7 @@ export class VirtualAuthenticator {
   ) {
     this.state = state;
     this.aaguid = new Uint8Array(Buffer.from(state.aaguidHex, "hex"));
-    this.attester = new Attester(state.attestation);
+    this.attester = new Attester(state.attestation, state.enterprise);
     this.now = opts.now ?? Date.now;
     this.token = new PinUvAuthToken(opts.tokenLifetimeMs ?? 600_000, this.now);
     this.presence = { mode: "approve", timeoutMs: 30_000, approveDelayMs: 0, ...opts.presence };
@@ -145,6 +157,12 @@ export class VirtualAuthenticator {
       // A stored key asked to be another model: same root, a batch certificate for the new identity.
       const attestation: AttestationMaterial = await issueBatch(state.attestation, identity);
       state = { ...state, aaguidHex, model, attestation };
+      store.save(state);
+    }
+    const ea = opts.enterpriseAttestation;
+    if (ea && state.enterprise?.serial !== ea.serial) {
+      const issued = await issueEnterprise(state.attestation, identity, ea.serial, ea.rpIds);
+      state = { ...state, enterprise: { ...issued, enabled: ea.enabled === true } };
       store.save(state);
     }
     return new VirtualAuthenticator(state, store, opts);
@@ -261,6 +279,8 @@ export class VirtualAuthenticator {
       minPinLength: DEFAULT_MIN_PIN_LENGTH,
       forcePinChange: false,
       credentials: [],
+      // A reset disables enterprise attestation; the certificate stays the device's.
+      ...(this.state.enterprise ? { enterprise: { ...this.state.enterprise, enabled: false } } : {}),
     };
     this.keyAgreementKey = KeyAgreementKey.generate();
     this.token.reset();

@@ -42,6 +42,13 @@ export function authenticatorConfig(
     fail(Status.PuatRequired, "a PIN is set: a pinUvAuthToken with the acfg permission is required");
   }
 
+  if (sub === ConfigSubcommand.EnableEnterpriseAttestation) {
+    if (!auth.state.enterprise)
+      return fail(Status.InvalidSubcommand, "no enterprise attestation on this key");
+    auth.state = { ...auth.state, enterprise: { ...auth.state.enterprise, enabled: true } };
+    auth.persist();
+    return undefined;
+  }
   if (sub !== ConfigSubcommand.SetMinPinLength) return fail(Status.InvalidSubcommand);
 
   const p = Params.of(subParamsRaw);

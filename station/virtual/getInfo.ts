@@ -30,6 +30,7 @@ export function getInfo(auth: VirtualAuthenticator): Map<number, CborValue> {
         ["setMinPINLength", true],
         ["makeCredUvNotRqd", false],
         ["credentialMgmtPreview", true],
+        ...(auth.state.enterprise ? [["ep", auth.state.enterprise.enabled] as [string, CborValue]] : []),
       ]),
     ],
     [0x05, auth.maxMsgSize],

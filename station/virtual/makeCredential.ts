@@ -25,6 +25,7 @@ const K = {
   options: 0x07,
   pinUvAuthParam: 0x08,
   pinUvAuthProtocol: 0x09,
+  enterpriseAttestation: 0x0a,
 } as const;
 
 /** user.name and displayName are kept to 64 bytes, as keys with little storage do; never an error. */
@@ -46,6 +47,7 @@ export async function makeCredential(
   const userDisplayName = truncateUtf8(user.optText("displayName"));
   const algorithms = params.array(K.pubKeyCredParams);
   const pinUvAuthParam = params.optBytes(K.pinUvAuthParam);
+  const enterprise = enterpriseRequested(auth, params.optUint(K.enterpriseAttestation), rpId);
 
   if (pinUvAuthParam !== undefined && pinUvAuthParam.length === 0) await answerEmptyPinUvAuthParam(auth, ctx);
   const protocol =
@@ -154,11 +156,25 @@ export async function makeCredential(
     attested: { aaguid: auth.aaguid, credentialId, cosePublicKey: key.cosePublicKey },
     extensions: extensionOutputs,
   });
-  return new Map<number, CborValue>([
+  const reply = new Map<number, CborValue>([
     [0x01, "packed"],
     [0x02, authData],
-    [0x03, auth.attester.packedStatement(authData, clientDataHash)],
+    [0x03, auth.attester.packedStatement(authData, clientDataHash, enterprise)],
   ]);
+  if (enterprise) reply.set(0x04, true);
+  return reply;
+}
+
+/**
+ * enterpriseAttestation (CTAP 2.1 §6.1.2 step 9): refused on a key without it or with it disabled; 1
+ * (vendor-facilitated) is given only to the RP IDs configured in the key, 2 (platform-managed) to any.
+ */
+function enterpriseRequested(auth: VirtualAuthenticator, value: number | undefined, rpId: string): boolean {
+  if (value === undefined) return false;
+  const ea = auth.state.enterprise;
+  if (!ea?.enabled) fail(Status.InvalidParameter, "enterprise attestation is not enabled");
+  if (value !== 1 && value !== 2) fail(Status.InvalidOption, "enterpriseAttestation is 1 or 2");
+  return value === 2 || ea.rpIds.includes(rpId);
 }
 
 function truncateUtf8(value: string | undefined): string | undefined {

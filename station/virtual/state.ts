@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { AttestationMaterial } from "./attestation.js";
+import type { AttestationMaterial, EnterpriseAttestation } from "./attestation.js";
 
 export const MAX_PIN_RETRIES = 8;
 export const DEFAULT_MIN_PIN_LENGTH = 4;
@@ -48,6 +48,8 @@ export interface VirtualKeyState {
   minPinLength: number;
   forcePinChange: boolean;
   credentials: StoredCredential[];
+  /** This key's enterprise attestation, when it has one, and whether it is enabled ("ep" in getInfo). */
+  enterprise?: EnterpriseAttestation & { enabled: boolean };
 }
 
 /** Where the state lives: memory only, or a JSON file rewritten after every change. */
@@ -130,6 +132,18 @@ export function parseState(text: string, source: string): VirtualKeyState {
   }
   if (typeof s.forcePinChange !== "boolean") bad("forcePinChange");
   if (!Array.isArray(s.credentials)) bad("credentials");
+  const ea = s.enterprise;
+  if (
+    ea !== undefined &&
+    (typeof ea !== "object" ||
+      ea === null ||
+      typeof ea.serial !== "string" ||
+      typeof ea.certificatePem !== "string" ||
+      typeof ea.keyPkcs8 !== "string" ||
+      !Array.isArray(ea.rpIds) ||
+      typeof ea.enabled !== "boolean")
+  )
+    bad("enterprise");
   for (const c of s.credentials ?? []) {
     if (
       typeof c !== "object" ||

@@ -66,6 +66,8 @@ export interface RegisterOpts {
   /** getInfo from this session, when the caller already has it. */
   info?: AuthenticatorInfo;
   call?: CallOptions;
+  /** Ask for enterprise attestation (the station as platform: 2, platform-managed) where the key has it. */
+  enterpriseAttestation?: 1 | 2;
 }
 
 export interface RegistrationOutcome {
@@ -75,6 +77,8 @@ export interface RegistrationOutcome {
   fmt: string;
   authData: AuthenticatorData;
   plan: RegistrationPlan;
+  /** The key answered epAtt: the attestation is its enterprise attestation. */
+  enterpriseAttested?: boolean;
 }
 
 /** Bytes of a CTAP2 request for `params`, as Ctap2.send would measure it. */
@@ -179,7 +183,9 @@ export async function registerCredential(opts: RegisterOpts): Promise<Registrati
       pinUvAuthParam: token.authenticate(plan.clientDataHash),
       pinUvAuthProtocol: token.protocol.version,
     };
-    result = await makeCredential(ctap, makeCredentialParams(plan, info, auth, excludeList), call);
+    const params = makeCredentialParams(plan, info, auth, excludeList);
+    if (opts.enterpriseAttestation !== undefined) params.enterpriseAttestation = opts.enterpriseAttestation;
+    result = await makeCredential(ctap, params, call);
   } finally {
     token.dispose();
   }
@@ -206,5 +212,6 @@ export async function registerCredential(opts: RegisterOpts): Promise<Registrati
     fmt: result.fmt,
     authData,
     plan,
+    ...(result.epAtt === true ? { enterpriseAttested: true } : {}),
   };
 }

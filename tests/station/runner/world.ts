@@ -82,6 +82,8 @@ export class TestOperator implements StationOperator {
       allowReset?: boolean;
       replug?: (key: KeyView) => Promise<void> | void;
       pick?: (key: KeyView, waiting: readonly TaskView[]) => TaskPick;
+      /** The serial the operator scans off the key's label (none: undefined). */
+      label?: (key: KeyView, task: TaskView) => string | undefined;
     } = {},
   ) {}
   event(e: StationEvent): void {
@@ -98,6 +100,11 @@ export class TestOperator implements StationOperator {
   }
   async pickTask(key: KeyView, waiting: readonly TaskView[]): Promise<TaskPick> {
     return this.opts.pick?.(key, waiting) ?? { kind: "next" };
+  }
+  serialQuestions = 0;
+  async readSerial(key: KeyView, task: TaskView): Promise<string | undefined> {
+    this.serialQuestions++;
+    return this.opts.label?.(key, task);
   }
   of<T extends StationEvent["type"]>(type: T): Extract<StationEvent, { type: T }>[] {
     return this.events.filter((e): e is Extract<StationEvent, { type: T }> => e.type === type);
