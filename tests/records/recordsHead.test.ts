@@ -1,6 +1,8 @@
-// `keyfleet records verify --head`: the chain checked against the head the pipeline publishes outside the store
-// (the stack output `recordsHead`), in both forms it is given, against a truncated tail and a rewritten chain.
-import { mkdtempSync, rmSync } from "node:fs";
+// `keyfleet records verify --head`: the chains checked against the head the pipeline publishes outside the store
+// (the stack output `recordsHead`, as `records head --json` prints it, listing every chain's end), against a
+// truncated tail, a rewritten chain and a dropped chain; the <seq>:<hash> form older builds published still
+// checks a store's legacy chain.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -8,13 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealRecord } from "../../core/records/chain.js";
 import type { AuditRecord, RecordDraft } from "../../core/records/model.js";
 import { openRecordStore } from "../../core/records/openRecordStore.js";
-import type { SigningKey } from "../../core/signing/ed25519.js";
+import { generateSigningKey, publicKeyPem, type SigningKey } from "../../core/signing/ed25519.js";
 import { writeNewSigningKey } from "../../core/signing/keyFiles.js";
 import { runCli } from "../support/cli.js";
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let key: SigningKey;
+const station = generateSigningKey();
 let stores = 0;
 
 function draft(n: number): RecordDraft {
@@ -26,17 +29,48 @@ function draft(n: number): RecordDraft {
   };
 }
 
-/** A fresh SQLite store holding `count` records signed by the trusted pipeline key; returns its records. */
+/**
+ * A fresh SQLite store holding `count` records signed by the trusted pipeline key (its chain) and one by a
+ * trusted station; returns the pipeline's records and the head `records head --json` prints.
+ */
 async function storeWith(
   count: number,
-): Promise<{ location: string; dbPath: string; records: AuditRecord[] }> {
+): Promise<{ location: string; dbPath: string; records: AuditRecord[]; head: string }> {
   const dbPath = join(dir, `store-${++stores}.db`);
   const location = `sqlite:${dbPath}`;
   const log = await openRecordStore(location, { signer: key });
   const records: AuditRecord[] = [];
   for (let i = 1; i <= count; i++) records.push(await log.append(draft(i)));
   await log.close();
-  return { location, dbPath, records };
+  const desk = await openRecordStore(location, { signer: station });
+  await desk.append({ ...draft(0), actor: { role: "station", stationId: "desk-1" } });
+  await desk.close();
+  return { location, dbPath, records, head: await headOf(location) };
+}
+
+async function headOf(location: string): Promise<string> {
+  const r = await runCli(["records", "head", "--store", location, "--json"], { env });
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+/** A store as builds before per-writer chains wrote it: one legacy chain in the `records` table. */
+function legacyStoreWith(count: number): { location: string; records: AuditRecord[] } {
+  const dbPath = join(dir, `store-${++stores}.db`);
+  const db = new Database(dbPath);
+  db.exec(
+    "CREATE TABLE records (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, action TEXT NOT NULL, doc TEXT NOT NULL)",
+  );
+  const records: AuditRecord[] = [];
+  let prevHash = "0".repeat(64);
+  for (let seq = 1; seq <= count; seq++) {
+    const r = sealRecord(draft(seq), { seq, prevHash, at: new Date() }, key);
+    db.prepare("INSERT INTO records VALUES (?, ?, ?, ?)").run(seq, r.at, r.action, JSON.stringify(r));
+    records.push(r);
+    prevHash = r.hash;
+  }
+  db.close();
+  return { location: `sqlite:${dbPath}`, records };
 }
 
 const verify = (location: string, ...args: string[]) =>
@@ -45,6 +79,8 @@ const verify = (location: string, ...args: string[]) =>
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "keyfleet-head-"));
   key = writeNewSigningKey(join(dir, "keys", "pipeline.ed25519"));
+  mkdirSync(join(dir, "keys", "stations"), { recursive: true });
+  writeFileSync(join(dir, "keys", "stations", "desk-1.pub"), publicKeyPem(station.publicKey));
   // No anchor file: the head given on the command line is the only outside reference.
   env = { KEYFLEET_KEY_DIR: join(dir, "keys"), KEYFLEET_RECORDS_ANCHOR: join(dir, "no-anchor.json") };
 });
@@ -53,31 +89,52 @@ afterAll(() => {
 });
 
 describe("keyfleet records verify --head", () => {
-  it("should accept the head as <seq>:<hash> and as the stack output's JSON", async () => {
-    const { location, records } = await storeWith(5);
-    const last = records[4]!;
-    const plain = await verify(location, "--head", `${last.seq}:${last.hash}`);
-    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
-    expect(plain.stdout).toMatch(/records intact: 5 records/);
-    expect(plain.stdout).toContain(`published head (--head): seq 5 ${last.hash.slice(0, 16)}`);
-    // `pulumi stack output recordsHead` prints the object as indented JSON.
-    const pretty = JSON.stringify({ seq: last.seq, hash: last.hash }, null, 4);
-    const json = await verify(location, "--json", "--head", pretty);
-    expect(json.code, json.stderr).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({
-      ok: true,
-      stackHead: { seq: 5, hash: last.hash },
-      anchor: { seq: 5, hash: last.hash },
+  it("should accept the head as `records head --json` and the stack output print it, and an earlier one", async () => {
+    const { location, head } = await storeWith(5);
+    const parsed = JSON.parse(head) as { seq: number; hash: string; chains: Record<string, unknown> };
+    expect(parsed).toMatchObject({
+      seq: 6,
+      chains: { [key.keyId]: { seq: 5 }, [station.keyId]: { seq: 1 } },
     });
-    // The chain grew since the head was published: an earlier head still holds.
-    const earlier = records[2]!;
-    expect((await verify(location, "--head", `${earlier.seq}:${earlier.hash.toUpperCase()}`)).code).toBe(0);
+    const plain = await verify(location, "--head", head);
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/records intact: 6 records in 2 chains/);
+    expect(plain.stdout).toContain(
+      `published head (--head): seq 6 ${parsed.hash.slice(0, 16)}… over 2 chains`,
+    );
+    // `pulumi stack output recordsHead` prints the object as indented JSON.
+    const json = await verify(location, "--json", "--head", JSON.stringify(parsed, null, 4));
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, stackHead: parsed, anchor: parsed });
+    // The chains grew since the head was published: an earlier head still holds.
+    const log = await openRecordStore(location, { signer: key });
+    await log.append(draft(6));
+    await log.close();
+    expect((await verify(location, "--head", head)).code).toBe(0);
   });
 
-  it("should fail with exit 1 when the chain's tail was cut off", async () => {
-    const { location, dbPath, records } = await storeWith(5);
+  it("should still check a store's legacy chain against a <seq>:<hash> head an older build published", async () => {
+    const { location, records } = legacyStoreWith(5);
+    const last = records[4]!;
+    const plain = await verify(location, "--head", `${last.seq}:${last.hash.toUpperCase()}`);
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/records intact: 5 records/);
+    expect((await runCli(["records", "head", "--store", location], { env })).stdout).toBe(`5:${last.hash}\n`);
+    // After the upgrade, new records go to the writer's own chain; the old head still checks the legacy one.
+    const log = await openRecordStore(location, { signer: key });
+    await log.append(draft(6));
+    await log.close();
+    expect((await verify(location, "--head", `${last.seq}:${last.hash}`)).code).toBe(0);
+    expect((await verify(location, "--head", await headOf(location))).code).toBe(0);
+    const wrong = await verify(location, "--head", `5:${records[3]!.hash}`);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toMatch(/rewrite\s+at seq 5: record 5's hash differs from the anchored hash/);
+  });
+
+  it("should fail with exit 1 when a chain's tail was cut off", async () => {
+    const { location, dbPath, head } = await storeWith(5);
     const db = new Database(dbPath);
-    db.prepare("DELETE FROM records WHERE seq >= 4").run();
+    db.prepare("DELETE FROM chain_records WHERE chain = ? AND seq >= 4").run(key.keyId);
     db.close();
     // Without an outside reference the shortened chain is consistent: only an explicit flag passes it, and
     // the output says what was not checked.
@@ -88,18 +145,38 @@ describe("keyfleet records verify --head", () => {
     const allowed = await verify(location, "--allow-no-anchor");
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toMatch(/NOT CHECKED: the chain's end: no anchor or published head/);
-    const head = `5:${records[4]!.hash}`;
     const text = await verify(location, "--head", head);
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/records TAMPERED/);
-    expect(text.stdout).toMatch(/truncate\s+at seq 4: the chain ends at 3 but the anchor says 5 records/);
-    expect(text.stdout).toContain("the published head, --head 5");
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `truncate\\s+at seq 4: chain ${key.keyId.slice(0, 12)}: the chain ends at 3 but the anchor says 5 records`,
+      ),
+    );
+    expect(text.stdout).toContain("the published head, --head 6");
     const json = await verify(location, "--json", "--head", head);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, findings: [{ kind: "truncate", seq: 4 }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      findings: [{ kind: "truncate", chain: key.keyId, seq: 4 }],
+    });
   });
 
-  it("should fail with exit 1 when the chain was rewritten consistently with a trusted key", async () => {
-    const { location, dbPath, records } = await storeWith(5);
+  it("should fail with exit 1 when a whole chain was dropped", async () => {
+    const { location, dbPath, head } = await storeWith(3);
+    const db = new Database(dbPath);
+    db.prepare("DELETE FROM chain_records WHERE chain = ?").run(station.keyId);
+    db.close();
+    expect((await verify(location, "--allow-no-anchor")).code).toBe(0);
+    const r = await verify(location, "--json", "--head", head);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      findings: [{ kind: "drop", chain: station.keyId }],
+    });
+  });
+
+  it("should fail with exit 1 when a chain was rewritten consistently with a trusted key", async () => {
+    const { location, dbPath, records, head } = await storeWith(5);
     // Someone holding the store and the key re-seals records 4 and 5 with other content: every link, hash
     // and signature checks, so only the published head shows it.
     const db = new Database(dbPath);
@@ -107,32 +184,38 @@ describe("keyfleet records verify --head", () => {
     for (const seq of [4, 5]) {
       const forged = sealRecord(
         { ...draft(seq), detail: "nothing to see" },
-        { seq, prevHash, at: new Date() },
+        { chain: key.keyId, seq, prevHash, at: new Date() },
         key,
       );
-      db.prepare("UPDATE records SET doc = ? WHERE seq = ?").run(JSON.stringify(forged), seq);
+      db.prepare("UPDATE chain_records SET doc = ? WHERE chain = ? AND seq = ?").run(
+        JSON.stringify(forged),
+        key.keyId,
+        seq,
+      );
       prevHash = forged.hash;
     }
     db.close();
     expect((await verify(location, "--allow-no-anchor")).code).toBe(0);
-    const rewritten = await verify(location, "--json", "--head", `5:${records[4]!.hash}`);
+    const rewritten = await verify(location, "--json", "--head", head);
     expect(rewritten.code).toBe(1);
     expect(JSON.parse(rewritten.stdout)).toMatchObject({
       ok: false,
       findings: [
         {
           kind: "rewrite",
+          chain: key.keyId,
           seq: 5,
-          message: "record 5's hash differs from the anchored hash (the published head, --head 5)",
+          message: `chain ${key.keyId.slice(0, 12)}: record 5's hash differs from the anchored hash (the published head, --head 6)`,
         },
       ],
     });
-    // A head from before the rewrite point still matches: the check is exactly as strong as the head is new.
-    expect((await verify(location, "--head", `3:${records[2]!.hash}`)).code).toBe(0);
   });
 
   it("should refuse a malformed head with exit 2 and say which forms it takes", async () => {
-    const { location } = await storeWith(1);
+    const { location, head } = await storeWith(1);
+    const parsed = JSON.parse(head) as { seq: number; hash: string; chains: Record<string, unknown> };
+    // A chain left out of a published head, or its total lowered, no longer matches the head's digest.
+    const { [station.keyId]: _dropped, ...fewer } = parsed.chains;
     for (const bad of [
       "5",
       "x:abc",
@@ -140,6 +223,9 @@ describe("keyfleet records verify --head", () => {
       `3:${"a".repeat(63)}`,
       '{"seq":"3","hash":1}',
       "{",
+      JSON.stringify({ ...parsed, chains: fewer }),
+      JSON.stringify({ ...parsed, seq: 1 }),
+      JSON.stringify({ ...parsed, chains: { nonsense: { seq: 1, hash: parsed.hash } } }),
     ]) {
       const r = await verify(location, "--head", bad);
       expect(r.code, bad).toBe(2);

@@ -69,7 +69,11 @@ describe("keyfleet records verify, strictly", () => {
       { env },
     );
     expect(checked.code).toBe(1);
-    expect(checked.stdout).toMatch(/rewrite\s+at seq 1: record 1 is signed by key \w+, which is not trusted/);
+    expect(checked.stdout).toMatch(
+      new RegExp(
+        `rewrite\\s+at seq 1: chain ${forger.keyId.slice(0, 12)}: record 1 is signed by key ${forger.keyId}, which is not trusted`,
+      ),
+    );
   });
 
   it("should pass less only when asked, saying what was not checked", async () => {
@@ -171,15 +175,17 @@ describe("keyfleet records head", () => {
   it("should print the head every record written so far is under, as --head takes it", async () => {
     const location = await storeWith(5, pipeline);
     const log = await openRecordStore(location, { signer: pipeline });
-    await log.append({ ...draft(6), detail: "a delete at the end of the run" });
+    const last = await log.append({ ...draft(6), detail: "a delete at the end of the run" });
     const head = (await log.head())!;
     await log.close();
+    expect(head).toMatchObject({ seq: 6, chains: { [pipeline.keyId]: { seq: 6, hash: last.hash } } });
     const env = bareEnv();
+    // A head over writers' chains has no short form: the text output is the JSON, on one line.
     const text = await runCli(["records", "head", "--store", location], { env });
     expect(text.code).toBe(0);
-    expect(text.stdout).toBe(`6:${head.hash}\n`);
+    expect(text.stdout).toBe(`${JSON.stringify(head)}\n`);
     const json = await runCli(["records", "head", "--store", location, "--json"], { env });
-    expect(JSON.parse(json.stdout)).toEqual({ seq: 6, hash: head.hash });
+    expect(JSON.parse(json.stdout)).toEqual(head);
     const v = await runCli(
       [
         "records",
