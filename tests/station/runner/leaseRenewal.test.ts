@@ -1,8 +1,8 @@
-// On both task-store backends (SQLite, and Azure Tables on Azurite), a ceremony keeps its claim while it waits: with a lease shorter than one touch of a slow key, the
-// station renews the lease as the ceremony runs, so a second station polling the same queue never takes
-// the task mid-ceremony (one claim, one credential in Entra). A ceremony whose task is cancelled under it
-// loses the claim at the next renewal and stops at the next safe point: nothing registered, the key's new
-// credential deleted.
+// On both task-store backends (SQLite, and Azure Tables on Azurite), a ceremony keeps its claim while it
+// waits: with a lease shorter than one touch of a slow key, the station renews the lease as the ceremony
+// runs, so a second station polling the same queue never takes the task mid-ceremony (one claim, one
+// credential in Entra). A ceremony whose task is cancelled under it loses the claim at the next renewal
+// and stops at the next safe point: nothing registered, the key's new credential deleted.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRecordStore } from "../../../core/records/openRecordStore.js";
 import type { StationEvent } from "../../../station/runner/events.js";
