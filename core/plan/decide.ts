@@ -44,11 +44,24 @@ export function heldCredentials(
   tasks: readonly TaskFact[],
   methods: readonly Fido2Method[],
 ): { task: TaskFact; method: Fido2Method }[] {
-  const byId = new Map(methods.map((m) => [m.id, m]));
-  return [...tasks]
-    .sort((x, y) => x.generation - y.generation)
-    .filter((t) => t.state === "done" && t.methodId !== undefined && byId.has(t.methodId))
-    .map((t) => ({ task: t, method: byId.get(t.methodId as string) as Fido2Method }));
+  const out: { task: TaskFact; method: Fido2Method }[] = [];
+  for (const task of byGeneration(tasks)) {
+    if (task.state !== "done" || task.methodId === undefined) continue;
+    // A person holds a handful of passkeys: a scan, no Map per decision. The last of equal ids wins.
+    for (let i = methods.length - 1; i >= 0; i--) {
+      const method = methods[i] as Fido2Method;
+      if (method.id === task.methodId) {
+        out.push({ task, method });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Tasks in generation order (stable); most assignments have one task or none, and are returned as given. */
+function byGeneration(tasks: readonly TaskFact[]): readonly TaskFact[] {
+  return tasks.length <= 1 ? tasks : [...tasks].sort((x, y) => x.generation - y.generation);
 }
 
 export function openGenerations(tasks: readonly TaskFact[]): number[] {
@@ -64,7 +77,7 @@ export function decideKey(f: KeyFacts): Action[] {
   // The four fields every action starts with are written out in each literal: `{ ...base, more }` takes
   // V8's slow path (new hidden classes per object, tens of microseconds each at 100,000 keys).
   const { id: assignmentId, personId, userPrincipalName, slot } = a;
-  const tasks = [...f.tasks].sort((x, y) => x.generation - y.generation);
+  const tasks = byGeneration(f.tasks);
   const latest = tasks[tasks.length - 1];
   const nextGeneration = (latest?.generation ?? 0) + 1;
   const open = latest && OPEN_TASK_STATES.has(latest.state) ? latest : undefined;
