@@ -119,15 +119,22 @@ describe("keyfleet tasks and records", () => {
     const lines = readFileSync(out, "utf8").trim().split("\n");
     expect(lines.length).toBeGreaterThanOrEqual(7);
 
+    // Record 2 of the chain holding the raises (the pipeline key's own).
     const db = new Database(dbPath);
     const doc = JSON.parse(
-      db.prepare("SELECT doc FROM records WHERE seq = 2").pluck().get() as string,
+      db.prepare("SELECT doc FROM chain_records WHERE seq = 2 AND action = 'raise'").pluck().get() as string,
     ) as AuditRecord;
-    db.prepare("UPDATE records SET doc = ? WHERE seq = 2").run(JSON.stringify({ ...doc, detail: "edited" }));
+    db.prepare("UPDATE chain_records SET doc = ? WHERE chain = ? AND seq = 2").run(
+      JSON.stringify({ ...doc, detail: "edited" }),
+      doc.chain,
+    );
     db.close();
     const bad = await runCli(["records", "verify", "--json"], { env });
     expect(bad.code).toBe(1);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, findings: [{ kind: "edit", seq: 2 }] });
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      ok: false,
+      findings: [{ kind: "edit", chain: doc.chain, seq: 2 }],
+    });
     const text = await runCli(["records", "verify"], { env });
     expect(text.stdout).toMatch(/TAMPERED[\s\S]*edit\s+at seq 2/);
   });

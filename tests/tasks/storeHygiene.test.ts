@@ -94,7 +94,7 @@ describe("store hygiene", () => {
     expect(verify.stderr).toBe("");
     expect(verify.code).toBe(0);
     const head = await asOther(["records", "head"]);
-    expect(head.stdout).toMatch(/^3:[0-9a-f]{64}\n$/);
+    expect(JSON.parse(head.stdout)).toMatchObject({ seq: 3, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(verify.stdout).toMatch(/^records intact: 3 records/);
     chmodSync(dbPath, 0o600);
   });
@@ -131,8 +131,10 @@ describe("store hygiene", () => {
     src.close();
     const db = new Database(copy);
     db.prepare("UPDATE tasks SET doc = '{\"id\": 7' WHERE id = ?").run(ids[2]);
-    db.prepare("UPDATE records SET doc = 'not json at all' WHERE seq = 2").run();
+    const chain = db.prepare("SELECT chain FROM chain_records WHERE seq = 2").pluck().get() as string;
+    db.prepare("UPDATE chain_records SET doc = 'not json at all' WHERE chain = ? AND seq = 2").run(chain);
     db.close();
+    const at = chain.slice(0, 8);
     const store = `sqlite:${copy}`;
     const list = await runCli(["tasks", "list", "--store", store], { env });
     expect(list.code).toBe(1);
@@ -148,15 +150,19 @@ describe("store hygiene", () => {
 
     const records = await runCli(["records", "list", "--store", store], { env });
     expect(records.code).toBe(1);
-    expect(records.stdout).toMatch(/^\s+1 .*raise/m);
-    expect(records.stdout).toMatch(/^\s+2 {2}MALFORMED {4}not a well-formed record/m);
-    expect(records.stdout).toMatch(/^\s+3 .*raise/m);
-    expect(records.stderr).toContain("1 malformed record row (seq 2)");
+    expect(records.stdout).toMatch(new RegExp(`^\\s*${at}:1 .*raise`, "m"));
+    expect(records.stdout).toMatch(new RegExp(`^\\s*${at}:2 {2}MALFORMED {4}not a well-formed record`, "m"));
+    expect(records.stdout).toMatch(new RegExp(`^\\s*${at}:3 .*raise`, "m"));
+    expect(records.stderr).toContain(`1 malformed record row (${chain.slice(0, 12)}:2)`);
     for (const format of ["jsonl", "csv"]) {
       const out = await runCli(["records", "export", "--format", format, "--store", store], { env });
       expect(out.code).toBe(1);
       expect(out.stdout.trim().split(/\r?\n/)).toHaveLength(format === "csv" ? 4 : 3);
-      expect(out.stdout).toMatch(format === "csv" ? /^2,.*MALFORMED/m : /\{"seq":2,"malformed":/);
+      expect(out.stdout).toMatch(
+        format === "csv"
+          ? new RegExp(`^2,${chain},.*MALFORMED`, "m")
+          : new RegExp(`\\{"chain":"${chain}","seq":2,"malformed":`),
+      );
     }
   });
 
