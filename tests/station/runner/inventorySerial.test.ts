@@ -4,12 +4,22 @@
 // its source in the signed result and the audit record; a mismatch is refused with both serials named
 // and nothing registered; an unattended desk with a key that cannot name itself refuses too.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { desiredAssignments } from "../../../core/assignment.js";
+import { taskProfileOf } from "../../../core/plan/taskProfile.js";
 import { openRecordStore } from "../../../core/records/openRecordStore.js";
+import { loadSpecFiles } from "../../../core/spec/index.js";
 import type { TaskProfile } from "../../../core/tasks/model.js";
 import { virtualKeySource } from "../../../station/runner/keySource.js";
 import { runStation } from "../../../station/runner/station.js";
 import { VirtualKey } from "../../../station/virtual/virtualKey.js";
-import { ordinaryPeople, startWorld, TestOperator, virtualProfile, type World } from "./world.js";
+import {
+  ordinaryPeople,
+  startWorld,
+  TestOperator,
+  VIRTUAL_AAGUID,
+  virtualProfile,
+  type World,
+} from "./world.js";
 
 let world: World;
 beforeAll(async () => {
@@ -40,7 +50,47 @@ async function provision(key: VirtualKey, operator: TestOperator, attended: bool
   });
 }
 
+/** The task profile the pipeline raises for a person whose slot names inventory serial `serial`. */
+function specProfile(upn: string, serial: string): TaskProfile {
+  const r = loadSpecFiles([
+    {
+      path: "profiles.yaml",
+      text: `apiVersion: keyfleet.dev/v1\nkind: KeyProfile\nname: virtual\naaguids: [${VIRTUAL_AAGUID}]\npin: { length: 10 }\ncredProtect: 2\n`,
+    },
+    {
+      path: "inventory.yaml",
+      text: `apiVersion: keyfleet.dev/v1\nkind: Inventory\nkeys:\n  - { serial: "${serial}", aaguid: ${VIRTUAL_AAGUID}, assignedTo: ${upn} }\n`,
+    },
+    {
+      path: "people.yaml",
+      text: `apiVersion: keyfleet.dev/v1\nkind: Person\nuserPrincipalName: ${upn}\nslots:\n  primary: { profile: virtual, serial: "${serial}" }\n`,
+    },
+  ]);
+  if (!r.ok) throw new Error(r.issues.map((i) => `${i.file}:${i.line}: ${i.message}`).join("\n"));
+  const person = people.find((p) => p.userPrincipalName === upn)!;
+  const [assignment] = desiredAssignments(r.spec, {
+    people: [{ id: person.objectId, userPrincipalName: upn, fido2Methods: [] }],
+    groups: [],
+  });
+  return taskProfileOf(assignment!, r.spec.inventory);
+}
+
 describe("station runner, inventory serials", () => {
+  it("should carry the serial the spec gives the slot, and take the key whose label carries it", async () => {
+    const upn = people[24]!.userPrincipalName;
+    const profile = specProfile(upn, "00420017");
+    expect(profile.serials).toEqual(["00420017"]);
+    const [task] = await world.raise([people[24]!], profile);
+    expect(task?.profile.serials).toEqual(["00420017"]);
+    const operator = new TestOperator({ label: () => "00420017" });
+    const summary = await provision(await VirtualKey.create(), operator, true);
+    expect(summary.outcomes[0]?.status, JSON.stringify(operator.of("error"))).toBe("provisioned");
+    expect((await world.pipeline.get(task!.id))?.result).toMatchObject({
+      serial: "00420017",
+      serialSource: "label",
+    });
+  }, 60_000);
+
   it("should take a key whose scanned label carries the slot's serial, and record serial and source", async () => {
     const [task] = await world.raise([people[25]!], inventory("KF-0001"));
     expect(task?.profile.serials).toEqual(["KF-0001"]);
