@@ -234,7 +234,13 @@ export async function run(): Promise<void> {
         "",
         "",
       ],
-      ["validate + plan", ms(both, bothCpu), `<= ${fmt(GOAL_MS)} ms`, verdict(both <= GOAL_MS)],
+      ["validate + plan, CPU", `${fmt(bothCpu)} ms`, `<= ${fmt(GOAL_MS)} ms`, verdict(bothCpu <= GOAL_MS)],
+      [
+        `validate + plan, wall (load ${top.load.toFixed(1)} on 2 cores)`,
+        `${fmt(both)} ms`,
+        `<= ${fmt(GOAL_MS)} ms`,
+        verdict(both <= GOAL_MS),
+      ],
       [
         "peak RSS of the process (specs, actual state, validate, plan)",
         `${fmt(top.maxRssMiB)} MiB`,
@@ -243,16 +249,17 @@ export async function run(): Promise<void> {
       ],
       ["PyYAML CSafeLoader, parse only", ms(top.pyyamlMs, top.pyyamlCpuMs), "", ""],
       [
-        "validate / CSafeLoader",
-        `${(top.validateMs / top.pyyamlMs).toFixed(2)}x (CPU ${(top.validateCpuMs / top.pyyamlCpuMs).toFixed(2)}x)`,
+        "validate / CSafeLoader, CPU",
+        `${(top.validateCpuMs / top.pyyamlCpuMs).toFixed(2)}x (wall ${(top.validateMs / top.pyyamlMs).toFixed(2)}x)`,
         "",
         "",
       ],
       [
-        "(validate + plan) / CSafeLoader",
-        `${(both / top.pyyamlMs).toFixed(2)}x (CPU ${(bothCpu / top.pyyamlCpuMs).toFixed(2)}x)`,
+        // CPU, not wall: on a shared machine wall time measures the neighbours.
+        "(load + validate + plan) / CSafeLoader, CPU",
+        `${(bothCpu / top.pyyamlCpuMs).toFixed(2)}x (wall ${(both / top.pyyamlMs).toFixed(2)}x)`,
         "<= 1x",
-        verdict(both <= top.pyyamlMs),
+        verdict(bothCpu <= top.pyyamlCpuMs),
       ],
     ],
   );
@@ -264,6 +271,7 @@ export async function run(): Promise<void> {
       "validate peak RSS MiB",
       "plan ms",
       "plan CPU ms",
+      "plan peak RSS MiB",
       "process peak RSS MiB",
       "goal",
       "",
@@ -276,6 +284,7 @@ export async function run(): Promise<void> {
       Math.round(s.validatePeakRssMiB),
       Math.round(s.planMs),
       Math.round(s.planCpuMs),
+      Math.round(s.planPeakRssMiB),
       Math.round(s.maxRssMiB),
       `<= ${GOAL_MIB} MiB`,
       verdict(s.maxRssMiB <= GOAL_MIB),
