@@ -65,6 +65,20 @@ describe.each(backends)("TaskStore contract ($name)", (backend) => {
     await store.close();
   });
 
+  it("should keep and sign the inventory serials a slot names", async () => {
+    await fresh();
+    const input = sampleRaise(1);
+    const { task } = await store.raise(
+      { ...input, profile: { ...input.profile, serials: ["18000001"] } },
+      pipeline,
+    );
+    expect((await store.get(task.id))?.profile.serials).toEqual(["18000001"]);
+    expect(verifyTask(task, [pipeline.publicKey])).toEqual({ trusted: true });
+    const swapped = { ...task, profile: { ...task.profile, serials: ["18000002"] } };
+    expect(verifyTask(swapped, [pipeline.publicKey]).trusted).toBe(false);
+    await store.close();
+  });
+
   it("should refuse malformed input and store nothing", async () => {
     await fresh();
     const bad: Partial<RaiseInput>[] = [
@@ -74,6 +88,8 @@ describe.each(backends)("TaskStore contract ($name)", (backend) => {
       { profile: { ...sampleRaise(1).profile, allowedAaguids: ["not-an-aaguid"] } },
       { kind: "revoke" },
       { provenance: { pipelineRun: "Bearer abcdefghijklmnopqrstuvwxyz" } },
+      { profile: { ...sampleRaise(1).profile, serials: [] } },
+      { profile: { ...sampleRaise(1).profile, serials: [""] } },
     ];
     for (const b of bad) await rejects(store.raise(sampleRaise(1, b), pipeline), "bad-input");
     expect(await store.list()).toEqual([]);
