@@ -6,10 +6,10 @@
 // Key profiles describe security keys, and the spec model has no "synced allowed" switch: a profile is a
 // key profile, so every credential a slot holds is wanted device-bound, and a synced passkey in a slot is
 // drift by definition.
-import { type DesiredAssignment, desiredAssignments, parseAssignmentId } from "../assignment.js";
+import { type DesiredAssignment, parseAssignmentId } from "../assignment.js";
 import type { Action, PlanNotice } from "../plan/actions.js";
 import type { ActualState, DirectoryPerson, Fido2Method, TaskFact } from "../plan/actual.js";
-import { formerUpnsOf, groupTasks, plan } from "../plan/plan.js";
+import { groupTasks, planAndAssignments } from "../plan/plan.js";
 import type { Spec } from "../spec/model.js";
 import { summariseCoverage } from "./coverage.js";
 import {
@@ -46,9 +46,11 @@ export function computeDrift(spec: Spec, actual: ActualState, options: DriftOpti
   const now = options.now ?? new Date();
   const staleAfterDays = options.staleAfterDays ?? DEFAULT_STALE_AFTER_DAYS;
   // Drift reports; it never applies anything, so the mass-revocation rail is not its concern.
-  const result = plan(spec, actual, { today: options.today, allowMassRevoke: true });
-  // The same expansion the plan made (renamed people found through the UPNs their tasks recorded).
-  const expanded = desiredAssignments(spec, actual, { formerUpns: formerUpnsOf(actual.tasks) });
+  // With the expansion the plan made (renamed people found through the UPNs their tasks recorded).
+  const { plan: result, assignments: expanded } = planAndAssignments(spec, actual, {
+    today: options.today,
+    allowMassRevoke: true,
+  });
   const assignments = new Map(expanded.map((a) => [a.id, a]));
   const people = new Map(actual.people.map((p) => [p.id, p]));
   const timings = new Map((options.timings ?? []).map((t) => [`${t.assignmentId}#${t.generation}`, t]));

@@ -84,6 +84,18 @@ export function formerUpnsOf(tasks: readonly TaskFact[]): Map<string, string> {
 
 /** Computes the plan. Throws ResolutionError when the directory cannot answer for the spec. */
 export function plan(desired: Spec, actual: ActualState, options: PlanOptions): Plan {
+  return planAndAssignments(desired, actual, options).plan;
+}
+
+/**
+ * The plan and the desired assignments it expanded (renamed people found through their tasks' UPNs): for
+ * drift, which reads both, so that 100,000 people are not expanded twice.
+ */
+export function planAndAssignments(
+  desired: Spec,
+  actual: ActualState,
+  options: PlanOptions,
+): { plan: Plan; assignments: readonly DesiredAssignment[] } {
   const { today } = options;
   const people = new Map(actual.people.map((p) => [p.id, p]));
   const deleted = new Set(actual.deletedPeople ?? []);
@@ -294,7 +306,7 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
       `${counts.unresolved} key(s) name people the directory does not know, and ${orphanRevocations} credential(s) would be revoked as removed: fix the spec first`,
     );
   }
-  return {
+  const result: Plan = {
     actions,
     notices: notices.sort((x, y) => (x.message < y.message ? -1 : x.message > y.message ? 1 : 0)),
     summary: {
@@ -309,6 +321,7 @@ export function plan(desired: Spec, actual: ActualState, options: PlanOptions): 
     blockedReasons,
     hasWork: actions.some((a) => WORK_KINDS.has(a.kind)),
   };
+  return { plan: result, assignments };
 }
 
 /** Credentials a set of actions revokes now (a replacement's retiring key waits, and is not counted). */
