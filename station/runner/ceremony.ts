@@ -213,7 +213,15 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
   s.pin = await setNewPin();
   // Only now can credential management count what the key holds: credProtect 2 and 3 credentials hide
   // from the silent look a key without a PIN allows (keyContents.ts).
-  const held = await countDiscoverable(s);
+  const held = await countDiscoverable(s).catch((e: unknown) => {
+    if (!CtapError.isInstance(e)) throw e;
+    ctx.operator.event({
+      type: "notice",
+      keyId: s.view.keyId,
+      message: `the key would not count the credentials it holds (${e.message}); carrying on`,
+    });
+    return undefined;
+  });
   if (held !== undefined && held > 0) {
     const heldWhy = `the key holds ${held} discoverable credential${held === 1 ? "" : "s"} though it had no PIN: it was used before`;
     at(s, "reset", heldWhy);
