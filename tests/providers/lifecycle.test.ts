@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EntraClient } from "../../core/entra/client.js";
 import { readAnchor } from "../../core/records/anchor.js";
 import { openRecordStore } from "../../core/records/openRecordStore.js";
+import type { RecordsHead } from "../../core/records/recordsHead.js";
 import { verifyChain } from "../../core/records/verifyChain.js";
 import { loadPublicKey, writeNewSigningKey } from "../../core/signing/keyFiles.js";
 import type { TaskStore } from "../../core/tasks/store.js";
@@ -295,7 +296,7 @@ describe("KeyAssignment through the dynamic-provider host", () => {
   it("should have written a signed pipeline record for every raise, cancellation and revocation, in a sound chain", async () => {
     const records = await openRecordStore(`sqlite:${join(dir, "tasks.db")}`);
     try {
-      // The station stand-in's own records (claims, registrations) sit on the same chain, signed by its key.
+      // The station stand-in's own records (claims, registrations) sit in its own chain, signed by its key.
       const all = (await records.list()).filter((r) => r.actor.role === "pipeline");
       const actions = new Set(all.map((r) => r.action));
       expect([...actions].sort()).toEqual(["adoption", "approval", "cancellation", "raise", "revocation"]);
@@ -333,14 +334,19 @@ describe("KeyAssignment through the dynamic-provider host", () => {
       });
       expect(report.findings).toEqual([]);
       expect(report.ok).toBe(true);
-      expect(anchor?.seq).toBe(all.at(-1)?.seq);
+      // Each writer key has its own chain: the anchor and the head list where the pipeline's ends.
+      const last = all.at(-1)!;
+      expect(anchor?.chains?.[last.chain!]).toEqual({ seq: last.seq, hash: last.hash });
       const head = await readRecordsHead({
         entra: {},
         taskStore: `sqlite:${join(dir, "tasks.db")}`,
         pipelineKeyPath: "",
         stationKeysDir: "",
       });
-      expect(head).toEqual({ seq: all.at(-1)?.seq, hash: all.at(-1)?.hash });
+      expect((head as RecordsHead | undefined)?.chains?.[last.chain!]).toEqual({
+        seq: last.seq,
+        hash: last.hash,
+      });
       expect(JSON.stringify(all)).not.toContain(emu.clientSecret);
     } finally {
       await records.close();
