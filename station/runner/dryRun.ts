@@ -7,13 +7,23 @@ import { getInfo } from "../ctap2/getInfo.js";
 import type { RunnerContext } from "./context.js";
 import type { KeyHandle } from "./keySource.js";
 import { resetNeeded } from "./profileCheck.js";
+import { wantedSerials } from "./serialCheck.js";
 import { pendingFor } from "./taskChoice.js";
 import { refuseKey } from "./trust.js";
 
 export interface DryRunReport {
   tasksWaiting: number;
   tasksUntrusted: number;
-  keys: { keyId: string; aaguid?: string; refused?: string; needsReset?: string; fits: number }[];
+  keys: {
+    keyId: string;
+    aaguid?: string;
+    refused?: string;
+    needsReset?: string;
+    fits: number;
+    /** Fitting tasks whose slot names an inventory serial, and where this key's serial would come from. */
+    serialTasks?: number;
+    serialFrom?: "enterprise-attestation" | "label";
+  }[];
 }
 
 export async function dryRun(ctx: RunnerContext, handles: readonly KeyHandle[]): Promise<DryRunReport> {
@@ -39,9 +49,16 @@ export async function dryRun(ctx: RunnerContext, handles: readonly KeyHandle[]):
       const entry: DryRunReport["keys"][number] = { keyId: h.id, aaguid: info.aaguid, fits: fits.length };
       const reset = resetNeeded(info);
       if (reset) entry.needsReset = reset;
+      const serialTasks = fits.filter((t) => wantedSerials(t) !== undefined).length;
+      let serialNote = "";
+      if (serialTasks > 0) {
+        entry.serialTasks = serialTasks;
+        entry.serialFrom = info.options.ep !== undefined ? "enterprise-attestation" : "label";
+        serialNote = `; ${serialTasks} of them name an inventory serial, read ${entry.serialFrom === "label" ? "off its label" : "from its enterprise attestation"}`;
+      }
       report.keys.push(entry);
       say(
-        `AAGUID ${info.aaguid}: fits ${fits.length} waiting task(s)${reset ? `; would ask to reset it (${reset})` : ""}`,
+        `AAGUID ${info.aaguid}: fits ${fits.length} waiting task(s)${serialNote}${reset ? `; would ask to reset it (${reset})` : ""}`,
         h.id,
       );
     } finally {

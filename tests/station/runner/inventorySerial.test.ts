@@ -158,6 +158,22 @@ describe("station runner, inventory serials", () => {
     await world.pipeline.cancel(task!.id, { reason: "test over", signer: world.pipelineKey });
   }, 60_000);
 
+  it("should say in a dry run which fitting tasks name a serial and where the key's would come from", async () => {
+    const [task] = await world.raise([people[23]!], inventory("KF-0006"));
+    const key = await VirtualKey.create({ enterpriseAttestation: { serial: "KF-0006" } });
+    const operator = new TestOperator();
+    const ctx = await world.station("desk-serial", operator);
+    const summary = await runStation(ctx, {
+      sources: [virtualKeySource(new Map([["virtual:dry", key]]))],
+      dryRun: true,
+    });
+    expect(summary.dryRun?.keys[0]).toMatchObject({ serialTasks: 1, serialFrom: "enterprise-attestation" });
+    expect(operator.of("dry-run").some((e) => /name an inventory serial/.test(e.message))).toBe(true);
+    expect(key.authenticator.state.enterprise?.enabled).toBe(false);
+    expect((await world.pipeline.get(task!.id))?.state).toBe("pending");
+    await world.pipeline.cancel(task!.id, { reason: "test over", signer: world.pipelineKey });
+  }, 60_000);
+
   it("should refuse at an unattended desk a key that cannot name its serial", async () => {
     const [task] = await world.raise([people[29]!], inventory("KF-0005"));
     const operator = new TestOperator({ label: () => "KF-0005" });
