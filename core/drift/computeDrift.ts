@@ -332,30 +332,41 @@ function describe(m: Fido2Method): string {
 
 const SEVERITY_RANK = new Map<Severity, number>(SEVERITIES.map((s, i) => [s, i]));
 
-/** Severity first, then person, slot, kind and credential; keys computed once (reports can be large). */
+/**
+ * Severity first, then person, slot (none last), kind and credential. Field by field rather than through one
+ * joined key per finding: the same order (no field holds U+0000), without building 100,000 strings.
+ */
 function rank(findings: Finding[]): void {
-  const keyed = findings.map((f) => ({
-    f,
-    k: `${SEVERITY_RANK.get(f.severity)}\u0000${f.userPrincipalName ?? f.personId ?? ""}\u0000${f.slot ?? "\uffff"}\u0000${f.kind}\u0000${f.methodIds[0] ?? ""}`,
-  }));
-  keyed.sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : 0));
-  keyed.forEach((x, i) => {
-    findings[i] = x.f;
+  findings.sort((x, y) => {
+    const vx = SEVERITY_RANK.get(x.severity) ?? 9;
+    const vy = SEVERITY_RANK.get(y.severity) ?? 9;
+    if (vx !== vy) return vx - vy;
+    const px = x.userPrincipalName ?? x.personId ?? "";
+    const py = y.userPrincipalName ?? y.personId ?? "";
+    if (px !== py) return px < py ? -1 : 1;
+    const sx = x.slot ?? "\uffff";
+    const sy = y.slot ?? "\uffff";
+    if (sx !== sy) return sx < sy ? -1 : 1;
+    if (x.kind !== y.kind) return x.kind < y.kind ? -1 : 1;
+    const mx = x.methodIds[0] ?? "";
+    const my = y.methodIds[0] ?? "";
+    return mx < my ? -1 : mx > my ? 1 : 0;
   });
 }
 
 function byPerson(findings: readonly Finding[]): PersonDrift[] {
   const out = new Map<
     string,
-    { personId?: string; userPrincipalName?: string; worst: Severity; findings: number }
+    { personId: string | undefined; userPrincipalName: string | undefined; worst: Severity; findings: number }
   >();
   for (const f of findings) {
     const key = f.personId ?? f.userPrincipalName ?? "";
     const row = out.get(key);
     if (!row) {
+      // Written out: `{ ...(a ? { x } : {}), more }` takes V8's slow path, per person at 100,000 people.
       out.set(key, {
-        ...(f.personId !== undefined ? { personId: f.personId } : {}),
-        ...(f.userPrincipalName !== undefined ? { userPrincipalName: f.userPrincipalName } : {}),
+        personId: f.personId,
+        userPrincipalName: f.userPrincipalName,
         worst: f.severity,
         findings: 1,
       });
