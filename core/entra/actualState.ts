@@ -77,13 +77,13 @@ export async function readActualState(
       slice.map((u) => u.id),
     );
     for (const u of slice) {
-      directoryPeople.push({
-        id: u.id.toLowerCase(),
-        userPrincipalName: u.userPrincipalName,
-        ...(u.displayName !== undefined ? { displayName: u.displayName } : {}),
-        ...(u.accountEnabled !== undefined ? { accountEnabled: u.accountEnabled } : {}),
-        fido2Methods: (methods.get(u.id) ?? []).map(toPlanMethod),
-      });
+      // Field by field, in this order: `{ ...(a ? { x } : {}), more }` takes V8's slow path, per person.
+      const person: Partial<DirectoryPerson> = { id: u.id.toLowerCase() };
+      person.userPrincipalName = u.userPrincipalName;
+      if (u.displayName !== undefined) person.displayName = u.displayName;
+      if (u.accountEnabled !== undefined) person.accountEnabled = u.accountEnabled;
+      person.fido2Methods = (methods.get(u.id) ?? []).map(toPlanMethod);
+      directoryPeople.push(person as DirectoryPerson);
     }
   }
   // Object ids are lower-case GUIDs: code-unit order is their order (localeCompare costs seconds at 100,000).
