@@ -26,6 +26,9 @@ export interface EmulatorContext {
   log: RequestLog;
   /** Seed trust anchors (PEM) beside those added at run time (kept in state). */
   seedTrustAnchors: string[];
+  /** A PEM file or a folder of `*.pem` files whose roots are trusted too, read at each registration, so that
+   * keys started after the emulator (`keyfleet virtual-key --root-out`) are trusted without a restart. */
+  trustRootsPath?: string;
 }
 
 /** Emulator time: wall clock plus the offset set through the admin route (for expiry tests). */

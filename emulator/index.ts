@@ -68,6 +68,9 @@ export interface EmulatorOptions {
   seed?: number;
   /** Seeds the fault generator alone, so the same faults can be replayed over the same synthetic tenant. */
   faultSeed?: number;
+  /** Attestation roots trusted besides the seed's: a PEM file (bundle) or a folder of `*.pem`, read at each
+   * registration. */
+  trustRootsPath?: string;
 }
 
 export interface RunningEmulator {
@@ -150,6 +153,7 @@ async function start(
     deviceCodes: new DeviceCodes(),
     log: new RequestLog(),
     seedTrustAnchors: seed.trustedAttestationRoots ?? [],
+    ...(opts.trustRootsPath ? { trustRootsPath: opts.trustRootsPath } : {}),
   };
   const server = createServer({ cert: certs.serverCertPem, key: certs.serverKeyPem }, createHandler(ctx));
   await new Promise<void>((resolve, reject) => {

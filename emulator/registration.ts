@@ -4,6 +4,8 @@
 // @simplewebauthn/server: rp id hash, UP and UV flags, algorithm, signature), the attestation chain against
 // the tenant's trust anchors, key restrictions and passkey profiles, and duplicates.
 import { createHash, X509Certificate } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { verifyRegistrationResponse } from "@simplewebauthn/server";
 import { decodeAttestationObject } from "@simplewebauthn/server/helpers";
 import { readChallenge } from "./challenges.js";
@@ -134,7 +136,7 @@ export async function registerFido2Method(
   if (!authCredId.equals(credId))
     return bad("publicKeyCredential.id does not match the credential id in the authenticator data.");
 
-  const anchors = [...ctx.seedTrustAnchors, ...state.trustAnchors];
+  const anchors = [...ctx.seedTrustAnchors, ...state.trustAnchors, ...rootsAt(ctx.trustRootsPath)];
   const attested = x5c.length > 0 && chainsToAnchor(x5c, anchors, now(ctx));
   const passkeyType = reg.credentialDeviceType === "multiDevice" ? "synced" : "deviceBound";
   const aaguid = reg.aaguid.toLowerCase();
@@ -169,6 +171,20 @@ export async function registerFido2Method(
     s.methods[user.id] = [...(s.methods[user.id] ?? []), method];
     return { ok: true, method };
   });
+}
+
+/** The certificates in a PEM file (a bundle may hold many) or in every `*.pem` of a folder; none if absent. */
+export function rootsAt(path: string | undefined): string[] {
+  if (!path || !existsSync(path)) return [];
+  const files = statSync(path).isDirectory()
+    ? readdirSync(path)
+        .filter((f) => f.endsWith(".pem"))
+        .map((f) => join(path, f))
+    : [path];
+  return files.flatMap(
+    (f) =>
+      readFileSync(f, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [],
+  );
 }
 
 /** True when the x5c chain (leaf first) ends, through valid signatures, in one of the anchors. */

@@ -2,8 +2,11 @@
 // printing what a client needs (base URL, CA path, tenant id, the default app's client id and secret) and the
 // exact `pulumi config set keyfleet:…` lines that point a stack at it; optionally writes those settings into
 // a stack config file (keeping everything else in it, `encryptionsalt` and secrets included), and starts
-// with fault rules (`--fault`, `--faults FILE`, `--seed`).
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+// with fault rules (`--fault`, `--faults FILE`, `--seed`). For the hand-run loop it also writes the same
+// settings as environment variables for the other `keyfleet` commands (`--env-out`), approves station
+// sign-ins as a named operator (`--sign-in-operator`) and trusts attestation roots from a path
+// (`--trust-roots`), as the demo does through the admin routes.
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { isMap, parseDocument } from "yaml";
@@ -20,6 +23,9 @@ interface EmulatorFlags {
   faults?: string;
   seed?: string;
   pulumiConfig?: string;
+  envOut?: string;
+  signInOperator?: string;
+  trustRoots?: string;
   json?: boolean;
 }
 
@@ -40,7 +46,7 @@ interface Connection {
   clientSecret: string;
 }
 
-function stackSettings(c: Connection): { key: string; value: string; secret: boolean }[] {
+function stackSettings(c: Connection): { key: string; env: string; value: string; secret: boolean }[] {
   const values: Partial<Record<keyof EntraSettings, string>> = {
     auth: "client-secret",
     cloud: "custom",
@@ -54,6 +60,7 @@ function stackSettings(c: Connection): { key: string; value: string; secret: boo
   };
   return ENTRA_SETTINGS.filter((doc) => values[doc.setting] !== undefined).map((doc) => ({
     key: doc.pulumi,
+    env: doc.env,
     value: values[doc.setting] as string,
     secret: doc.secret,
   }));
@@ -94,6 +101,20 @@ export function writePulumiConfig(file: string, c: Connection): string[] {
   return secrets;
 }
 
+/**
+ * The same settings as `export NAME=value` lines for the CLI's own commands (station, drift, plan), which
+ * read Entra settings from the environment; the file holds the client secret, so only its owner may read it.
+ */
+export function writeEnvFile(file: string, c: Connection): void {
+  const lines = stackSettings(c).map((s) => `export ${s.env}=${shellWord(s.value)}`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `# keyfleet emulator at ${c.url}: source it with '. ${file}'\n${lines.join("\n")}\n`, {
+    mode: 0o600,
+  });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+}
+
 export function registerEmulator(program: Command): void {
   program
     .command("emulator")
@@ -125,6 +146,18 @@ export function registerEmulator(program: Command): void {
       "--pulumi-config <file>",
       "write the emulator's settings into this Pulumi stack config file (keeps encryptionsalt and every other key)",
     )
+    .option(
+      "--env-out <file>",
+      "write the same settings as `export` lines for the keyfleet commands (mode 0600: it holds the client secret)",
+    )
+    .option(
+      "--sign-in-operator <upn>",
+      "approve every device-code sign-in at once as this operator (a station's sign-in, no browser)",
+    )
+    .option(
+      "--trust-roots <path>",
+      "also trust the attestation roots in this PEM file or folder of *.pem (read at each registration)",
+    )
     .option("--json", "print the connection details as JSON")
     .action(
       action(async (flags: EmulatorFlags) => {
@@ -155,6 +188,7 @@ export function registerEmulator(program: Command): void {
             ...(synthetic ? { synthetic } : {}),
             ...(faults.length > 0 ? { faults } : {}),
             ...((faultSeed ?? fileSeed) !== undefined ? { faultSeed: faultSeed ?? fileSeed } : {}),
+            ...(flags.trustRoots ? { trustRootsPath: resolve(flags.trustRoots) } : {}),
             dataDir: flags.dataDir,
           });
         } catch (err) {
@@ -172,7 +206,15 @@ export function registerEmulator(program: Command): void {
         };
         let secretLines: string[] = [];
         try {
+          if (flags.signInOperator) await emu.admin.setSignInOperator(flags.signInOperator);
           if (flags.pulumiConfig) secretLines = writePulumiConfig(flags.pulumiConfig, details);
+          if (flags.envOut) {
+            writeEnvFile(flags.envOut, details);
+            // With the secret in the environment file, the secret goes to pulumi on standard input.
+            secretLines = secretLines.map((l) =>
+              l.replace(/^(pulumi config set --secret \S+) .*$/, `printf '%s' "$AZURE_CLIENT_SECRET" | $1`),
+            );
+          }
         } catch (err) {
           await emu.stop();
           throw err;
@@ -185,6 +227,8 @@ export function registerEmulator(program: Command): void {
             ...(flags.pulumiConfig
               ? { pulumiConfigFile: resolve(flags.pulumiConfig), stillToRun: secretLines }
               : {}),
+            ...(flags.envOut ? { envFile: resolve(flags.envOut) } : {}),
+            ...(flags.signInOperator ? { signInOperator: flags.signInOperator } : {}),
             faults,
           });
         } else {
@@ -200,10 +244,19 @@ export function registerEmulator(program: Command): void {
               ...(faults.length > 0
                 ? [`  faults:          ${faults.length} rule(s), see GET /_emulator/faults`]
                 : []),
+              ...(flags.signInOperator
+                ? [`  sign-ins:        approved at once as ${flags.signInOperator}`]
+                : []),
+              ...(flags.trustRoots
+                ? [`  also trusted:    attestation roots in ${resolve(flags.trustRoots)}`]
+                : []),
+              ...(flags.envOut
+                ? [`  environment:     ${resolve(flags.envOut)}   (for keyfleet commands: . ${flags.envOut})`]
+                : []),
               "",
               ...(flags.pulumiConfig
                 ? [
-                    `Stack settings written to ${resolve(flags.pulumiConfig)}; set the secret with:`,
+                    `Stack settings written to ${resolve(flags.pulumiConfig)}; set the secret with${flags.envOut ? ` (after . ${flags.envOut})` : ""}:`,
                     ...secretLines.map((l) => `  ${l}`),
                   ]
                 : [
