@@ -27,6 +27,16 @@ interface StationFlags {
 
 const collect = (v: string, all: string[]) => [...all, v];
 
+/** `udp:host:8111-8150` (the ports of `keyfleet virtual-key --count`) stands for one device per port. */
+export function expandDevice(spec: string): string[] {
+  const m = /^(udp:.+):(\d{1,5})-(\d{1,5})$/.exec(spec);
+  if (!m) return [spec];
+  const [from, to] = [Number(m[2]), Number(m[3])];
+  if (to < from || to > 65535 || to - from >= 500)
+    throw new UsageError(`--device ${spec}: a port range runs upwards, at most 500 ports, up to 65535`);
+  return Array.from({ length: to - from + 1 }, (_, i) => `${m[1]}:${from + i}`);
+}
+
 export function registerStation(program: Command): void {
   program
     .command("station")
@@ -36,7 +46,12 @@ export function registerStation(program: Command): void {
       "--station-id <id>",
       "this station's name in every record (env KEYFLEET_STATION_ID; default hostname)",
     )
-    .option("--device <D>", "also use this device: udp:host:port or a HID path (repeatable)", collect, [])
+    .option(
+      "--device <D>",
+      "also use this device: udp:host:port, udp:host:first-last (one per port) or a HID path (repeatable)",
+      collect,
+      [],
+    )
     .option("--no-hid", "do not poll USB keys")
     .option(
       "--app-credential",
@@ -94,7 +109,7 @@ export function registerStation(program: Command): void {
           const station = await openStation({
             ...(flags.store ? { store: flags.store } : {}),
             ...(flags.stationId ? { stationId: flags.stationId } : {}),
-            devices: flags.device,
+            devices: flags.device.flatMap(expandDevice),
             hid: flags.hid,
             appCredential: flags.appCredential === true,
             allowTestKeys: flags.allowTestKeys === true,

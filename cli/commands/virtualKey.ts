@@ -1,6 +1,7 @@
 // `keyfleet virtual-key`: serves a software FIDO2 key over UDP (one 64-byte HID report per datagram,
-// replies to each sender) until SIGINT. Prints the bound address and where the attestation root is, so
-// an emulator or a test can trust the key's attestation.
+// replies to each sender) until SIGINT, or `--count N` keys on consecutive ports from one process (a desk
+// of blank keys for the hand-run loop). Prints the bound addresses and where the attestation roots are, so
+// an emulator or a test can trust the keys' attestation.
 import type { Command } from "commander";
 import { action, ExitCode, printJson, UsageError } from "../exit.js";
 
@@ -15,6 +16,8 @@ interface VirtualKeyFlags {
   rootOut?: string;
   ctap?: string;
   maxMsgSize?: string;
+  count: string;
+  serial?: string;
   json?: boolean;
 }
 
@@ -36,6 +39,15 @@ export function registerVirtualKey(program: Command): void {
       "2.1",
     )
     .option("--max-msg-size <bytes>", "maxMsgSize to advertise and enforce (default 2048)")
+    .option(
+      "--count <n>",
+      "serve N keys on consecutive ports from --udp's port (memory only; --root-out gets all N roots)",
+      "1",
+    )
+    .option(
+      "--serial <s[,s…]>",
+      "offer enterprise attestation naming this device serial (with --count, one serial a key, in port order)",
+    )
     .option("--json", "print the listening details as JSON")
     .addHelpText(
       "after",
@@ -45,6 +57,7 @@ export function registerVirtualKey(program: Command): void {
         "  presence approve|deny|timeout   what the next touch request does",
         "  replug                          simulate unplugging and plugging the key in again",
         "Reset is accepted only within --reset-window of start or of a replug, as real keys do.",
+        "With --count, each line changes every key.",
       ].join("\n"),
     )
     .action(action(async (flags: VirtualKeyFlags) => runVirtualKey(flags)));
@@ -66,9 +79,9 @@ async function runVirtualKey(flags: VirtualKeyFlags): Promise<ExitCode> {
       throw new UsageError("--max-msg-size must be 1024 to 7609 bytes");
   }
 
-  const { writeFileSync } = await import("node:fs");
+  const { mkdirSync, writeFileSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
-  const { join, resolve } = await import("node:path");
+  const { dirname, join, resolve } = await import("node:path");
   const { startVirtualKeyUdp } = await import("../../station/virtual/udpServer.js");
   const { normaliseAaguid } = await import("../../station/virtual/authenticator.js");
   if (flags.aaguid !== undefined) {
@@ -79,48 +92,83 @@ async function runVirtualKey(flags: VirtualKeyFlags): Promise<ExitCode> {
     }
   }
 
-  const server = await startVirtualKeyUdp({
-    host,
-    port,
-    ...(flags.state ? { statePath: resolve(flags.state) } : {}),
-    ...(flags.aaguid ? { aaguid: flags.aaguid } : {}),
-    ...(flags.model ? { model: flags.model } : {}),
-    presence: { mode: presence, timeoutMs },
-    resetWindowMs,
-    ctapVersion,
-    ...(maxMsgSize !== undefined ? { maxMsgSize } : {}),
-  }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "EADDRINUSE") throw new UsageError(`${flags.udp} is already in use`);
-    throw err;
-  });
+  const count = Number(flags.count);
+  if (!/^\d+$/.test(flags.count) || count < 1 || count > 500)
+    throw new UsageError("--count must be a whole number from 1 to 500");
+  if (count > 1 && flags.state) throw new UsageError("--state keeps one key: leave it out with --count");
+  if (count > 1 && port !== 0 && port + count - 1 > 65535)
+    throw new UsageError(`--count ${count} from port ${port} runs past 65535`);
+
+  const serials = flags.serial === undefined ? [] : flags.serial.split(",").map((x) => x.trim());
+  if (serials.some((x) => x === "") || serials.length > count)
+    throw new UsageError(`--serial names at most ${count} serial(s), none empty`);
+
+  const servers: Awaited<ReturnType<typeof startVirtualKeyUdp>>[] = [];
+  const closeAll = async () => {
+    for (const s of servers) await s.close();
+  };
+  for (let i = 0; i < count; i++) {
+    const server = await startVirtualKeyUdp({
+      host,
+      port: port === 0 ? 0 : port + i,
+      ...(flags.state ? { statePath: resolve(flags.state) } : {}),
+      ...(flags.aaguid ? { aaguid: flags.aaguid } : {}),
+      ...(flags.model ? { model: flags.model } : {}),
+      presence: { mode: presence, timeoutMs },
+      resetWindowMs,
+      ctapVersion,
+      ...(maxMsgSize !== undefined ? { maxMsgSize } : {}),
+      ...(serials[i] !== undefined ? { enterpriseAttestation: { serial: serials[i]! } } : {}),
+    }).catch(async (err: NodeJS.ErrnoException) => {
+      await closeAll();
+      if (err.code === "EADDRINUSE")
+        throw new UsageError(`${host}:${port === 0 ? 0 : port + i} is already in use`);
+      throw err;
+    });
+    servers.push(server);
+  }
+  const first = servers[0]!;
 
   const rootPath = resolve(
     flags.rootOut ??
       (flags.state
         ? `${flags.state}.attestation-root.pem`
-        : join(tmpdir(), `keyfleet-virtual-key-${server.address.port}-root.pem`)),
+        : join(tmpdir(), `keyfleet-virtual-key-${first.address.port}-root.pem`)),
   );
-  writeFileSync(rootPath, server.key.attestationRootPem);
+  try {
+    mkdirSync(dirname(rootPath), { recursive: true });
+    // Every key has a root of its own; with --count the file is a bundle of them all.
+    writeFileSync(rootPath, `${servers.map((s) => s.key.attestationRootPem.trimEnd()).join("\n")}\n`);
+  } catch (err) {
+    // The sockets would keep the process alive after the error.
+    await closeAll();
+    throw err;
+  }
 
-  const address = server.address.host.includes(":")
-    ? `[${server.address.host}]:${server.address.port}`
-    : `${server.address.host}:${server.address.port}`;
+  const addressOf = (a: { host: string; port: number }) =>
+    a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  const devices = servers.map((s) => `udp:${addressOf(s.address)}`);
   const details = {
-    device: `udp:${address}`,
-    host: server.address.host,
-    port: server.address.port,
-    aaguid: server.key.aaguidHex,
+    device: devices[0]!,
+    host: first.address.host,
+    port: first.address.port,
+    aaguid: first.key.aaguidHex,
     attestationRoot: rootPath,
     state: flags.state ? resolve(flags.state) : null,
     presence,
+    ...(count > 1 ? { devices } : {}),
   };
   if (flags.json) printJson(details);
   else {
     process.stdout.write(
       [
-        `virtual key listening on udp:${address}`,
+        count === 1
+          ? `virtual key listening on ${devices[0]}`
+          : port === 0
+            ? `${count} virtual keys listening on ${devices.join(" ")}`
+            : `${count} virtual keys listening on ${devices[0]}-${first.address.port + count - 1} (one per port; keyfleet station --device takes the range)`,
         `AAGUID ${details.aaguid}`,
-        `attestation root: ${rootPath}`,
+        `attestation root${count > 1 ? "s" : ""}: ${rootPath}`,
         `state: ${details.state ?? "memory only"}`,
         `presence: ${presence} (type 'presence approve|deny|timeout' or 'replug'; Ctrl-C stops)`,
         "",
@@ -133,10 +181,10 @@ async function runVirtualKey(flags: VirtualKeyFlags): Promise<ExitCode> {
   lines.on("line", (line) => {
     const [word, arg] = line.trim().split(/\s+/);
     if (word === "presence" && (arg === "approve" || arg === "deny" || arg === "timeout")) {
-      server.key.authenticator.setPresence(arg);
+      for (const s of servers) s.key.authenticator.setPresence(arg);
       process.stderr.write(`presence: ${arg}\n`);
     } else if (word === "replug") {
-      server.key.powerCycle();
+      for (const s of servers) s.key.powerCycle();
       process.stderr.write("replugged: reset window open again\n");
     } else if (word) {
       process.stderr.write(`unknown input '${word}': presence approve|deny|timeout, or replug\n`);
@@ -149,7 +197,7 @@ async function runVirtualKey(flags: VirtualKeyFlags): Promise<ExitCode> {
     process.once("SIGTERM", stop);
   });
   lines.close();
-  await server.close();
+  await closeAll();
   return ExitCode.Ok;
 }
 
