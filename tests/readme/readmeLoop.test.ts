@@ -1,0 +1,204 @@
+// The README's "loop, step by step" as a newcomer runs it: the ```sh block between the `readme-loop`
+// markers, taken from README.md itself and run as written by one bash in a fresh copy of the repository
+// (node_modules linked in, dist copied, everything the commands make in the copy), loopback only. It must reach a
+// working stack: `pulumi up` raises tasks, the station provisions every key, the refresh makes every
+// assignment active and drift exits 0; and whatever the block started in the background is stopped, also when
+// a step fails.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openTaskStore } from "../../core/tasks/openTaskStore.js";
+import { cliPath, repoRoot } from "../support/cli.js";
+import { requireTool } from "../support/tools.js";
+import { commandsOf, copyRepository, readmeLoopBlock, readReadme } from "./readmeBlock.js";
+
+const install = "run 'bash scripts/setup.sh' (it installs the pulumi CLI)";
+const EMULATOR_PORT = 8443; // as the README's block gives it
+
+interface BashRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment a newcomer's shell has before the block: none of Keyfleet's or Pulumi's settings. */
+function freshShellEnv(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(PULUMI_|AZURE_|KEYFLEET_)/.test(k) || k === "NODE_EXTRA_CA_CERTS") continue;
+    env[k] = v;
+  }
+  return {
+    ...env,
+    PWD: dir,
+    // The test's own Pulumi home (no login or plugin state of the machine's), and no traffic beyond loopback.
+    PULUMI_HOME: join(dir, ".pulumi-home"),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+}
+
+/**
+ * Runs the block under `set -e` (a failing step stops it and says which), in its own process group: the trap
+ * stops the block's background jobs on any exit, and the group is killed if bash itself overruns.
+ */
+function runBlock(block: string, dir: string, timeoutMs: number): Promise<BashRun> {
+  const script = [
+    "set -eu",
+    `trap 'echo "readme-loop: exit $? at line $LINENO: $BASH_COMMAND" >&2' ERR`,
+    "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT",
+    block,
+  ].join("\n");
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", script], {
+      cwd: dir,
+      env: freshShellEnv(dir),
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is gone
+      }
+    };
+    const timer = setTimeout(() => {
+      stderr += `\n(readme-loop test: stopped after ${timeoutMs / 1000} s)`;
+      killGroup();
+    }, timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      killGroup(); // anything the block left in its group
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** Processes (other than this one) whose working directory or command line is inside the folder. */
+function processesIn(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (cwd.startsWith(dir) || cmdline.includes(dir)) found.push(`${pid}: ${cmdline}`);
+    } catch {
+      // gone already, or not ours to read
+    }
+  }
+  return found;
+}
+
+function portRefuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+/** What the block's background processes wrote (.keyfleet/*.log), for a failure's message. */
+function backgroundLogs(dir: string): string {
+  const logs = join(dir, ".keyfleet");
+  if (!existsSync(logs)) return "";
+  return readdirSync(logs)
+    .filter((f) => f.endsWith(".log"))
+    .map((f) => `\n--- .keyfleet/${f}\n${readFileSync(join(logs, f), "utf8").slice(-4000)}`)
+    .join("");
+}
+
+/** The `{"active":…,"pending":…}` maps `pulumi stack output counts` printed, in order. */
+function countsPrinted(stdout: string): { active: number; pending: number }[] {
+  return [...stdout.matchAll(/^\{\s*"active":\s*(\d+),\s*"pending":\s*(\d+)\s*\}$/gm)].map((m) => ({
+    active: Number(m[1]),
+    pending: Number(m[2]),
+  }));
+}
+
+const block = readmeLoopBlock(readReadme(repoRoot));
+let root: string;
+let dir: string;
+let run: BashRun;
+
+beforeAll(async () => {
+  requireTool("pulumi", install);
+  requireTool("pulumi-language-nodejs", install);
+  if (!existsSync(cliPath))
+    throw new Error(`${cliPath} is missing: run 'npm run build' (npm test does it first)`);
+  root = mkdtempSync(join(tmpdir(), "keyfleet-readme-"));
+  dir = join(root, "keyfleet");
+  copyRepository(repoRoot, dir);
+  run = await runBlock(block, dir, 240_000);
+}, 260_000);
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe("README: the loop, step by step, against the local emulator", () => {
+  it("should show only commands that run as written (no placeholders)", () => {
+    const commands = commandsOf(block);
+    expect(commands.length).toBeGreaterThan(10);
+    for (const c of commands) expect(c, c).not.toMatch(/…|\.\.\.|<[a-z-]+>/);
+  });
+
+  it("should run every command of the block, in order, to the end", () => {
+    const where = /readme-loop: .*/.exec(run.stderr)?.[0] ?? "";
+    expect(
+      run.code,
+      `${where}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}${backgroundLogs(dir)}`,
+    ).toBe(0);
+  });
+
+  it("should have pulumi up raise a task for every key the plan provisions", async () => {
+    const planned = Number(/\d+ desired keys: (\d+) to provision/.exec(run.stdout)?.[1]);
+    expect(planned).toBeGreaterThan(0);
+    const [afterUp] = countsPrinted(run.stdout);
+    expect(afterUp).toEqual({ active: 0, pending: planned });
+    const store = await openTaskStore(`sqlite:${join(dir, ".keyfleet", "keyfleet.db")}`, { readOnly: true });
+    try {
+      const provisions = await store.list({ kind: "provision", limit: 10_000 });
+      expect(provisions).toHaveLength(planned);
+      // every one provisioned by the block's station
+      expect(provisions.filter((t) => t.state !== "done").map((t) => `${t.id} ${t.state}`)).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("should leave one PIN envelope per key where the README says", () => {
+    const planned = Number(/\d+ desired keys: (\d+) to provision/.exec(run.stdout)?.[1]);
+    const envelopes = readdirSync(join(dir, ".keyfleet", "pin-envelopes"));
+    expect(envelopes).toHaveLength(planned);
+    expect(run.stdout).toMatch(new RegExp(`^${planned}$`, "m")); // the block's `ls … | wc -l`
+  });
+
+  it("should make every assignment active with the refresh, and drift should find nothing", () => {
+    const counts = countsPrinted(run.stdout);
+    expect(counts).toHaveLength(2);
+    expect(counts[1]).toEqual({ active: counts[0]?.pending, pending: 0 });
+    expect(run.stdout).toContain("No drift: git, the task store and Entra agree.");
+  });
+
+  it("should stop everything it started in the background", async () => {
+    expect(await portRefuses(EMULATOR_PORT)).toBe(true);
+    expect(processesIn(dir)).toEqual([]);
+  });
+});
