@@ -1,5 +1,6 @@
 // `keyfleet revoke`: revoke a lost or stolen key in Entra now, with a signed record of who and why.
-// Signs in as the operator (device code) by default, like the station; the work is station/runner/revokeKey.ts.
+// Signs in as the operator (device code) by default, like the station; station/runner/revokeKey.ts finds the
+// key, and core/revocation deletes it and writes the record, as it does for the pipeline.
 import type { Command } from "commander";
 import { action, ExitCode, printJson } from "../exit.js";
 
