@@ -320,8 +320,10 @@ export async function run(): Promise<void> {
     await world.close();
   }
   const loads = runs.map((r) => r.load);
+  // As core/tasks/sqliteDatabase.ts reads it: FULL unless KEYFLEET_SQLITE_SYNC=NORMAL (a diagnosis, not a result).
+  const sqliteSync = process.env.KEYFLEET_SQLITE_SYNC?.toUpperCase() === "NORMAL" ? "NORMAL" : "FULL";
   process.stdout.write(
-    `Keys provisioned per minute, ${RUNS} runs (keys over UDP in their own process: touch ${TOUCH_MS} ms, makeCredential ${COMMAND_MS[1]} ms and getAssertion ${COMMAND_MS[2]} ms after it (a silent one that finds nothing ${NO_CREDENTIAL_MS} ms), clientPIN ${COMMAND_MS[6]} ms; the emulator in its own process; SQLite FULL sync; ${cpus().length} cores, load average ${spread(loads, 1)} at the runs' starts):\n\n`,
+    `Keys provisioned per minute, ${RUNS} runs (keys over UDP in their own process: touch ${TOUCH_MS} ms, makeCredential ${COMMAND_MS[1]} ms and getAssertion ${COMMAND_MS[2]} ms after it (a silent one that finds nothing ${NO_CREDENTIAL_MS} ms), clientPIN ${COMMAND_MS[6]} ms; the emulator in its own process; SQLite ${sqliteSync} sync; ${cpus().length} cores, load average ${spread(loads, 1)} at the runs' starts):\n\n`,
   );
   const ratio = (r: RunResult, p: number) => r.perMinute.get(p)! / r.perMinute.get(1)!;
   printTable(
