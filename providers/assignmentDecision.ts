@@ -10,7 +10,25 @@ import type { Task } from "../core/tasks/model.js";
 import type { AssignmentDecision, AssignmentInputs } from "./assignmentTypes.js";
 import type { Fido2Credential } from "./backends.js";
 
-/** The decision for `assignmentId` among a plan's actions; undefined when the plan declares no key for it. */
+/**
+ * A plan's actions by assignment id, so that finding each assignment's among them is not a pass over all of
+ * them per assignment (which made declaring 10,000 assignments quadratic).
+ */
+export function actionsByAssignment(actions: readonly Action[]): Map<string, Action[]> {
+  const by = new Map<string, Action[]>();
+  for (const a of actions) {
+    if (!a.assignmentId) continue;
+    const mine = by.get(a.assignmentId);
+    if (mine) mine.push(a);
+    else by.set(a.assignmentId, [a]);
+  }
+  return by;
+}
+
+/**
+ * The decision for `assignmentId` among a plan's actions (all of them, or those `actionsByAssignment` gives
+ * for it); undefined when the plan declares no key for it.
+ */
 export function decisionFromActions(
   actions: readonly Action[],
   assignmentId: string,

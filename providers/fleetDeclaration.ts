@@ -13,7 +13,7 @@ import type { ActualState } from "../core/plan/actual.js";
 import { formerUpnsOf, type Plan, plan } from "../core/plan/plan.js";
 import { taskProfileOf } from "../core/plan/taskProfile.js";
 import type { Spec } from "../core/spec/model.js";
-import { decisionFromActions } from "./assignmentDecision.js";
+import { actionsByAssignment, decisionFromActions } from "./assignmentDecision.js";
 import type { AssignmentDecision, AssignmentInputs } from "./assignmentTypes.js";
 import { KeyAssignment, resourceNameFor } from "./keyAssignment.js";
 import type { ApprovedAssignment, RunApprovalInputs } from "./runApproval.js";
@@ -184,6 +184,7 @@ export function declareFleet(
     retainOnDelete: options.retainOnDelete,
     dependsOn: [approval],
   };
+  const byAssignment = actionsByAssignment(result.actions);
   const resources = desired.map(
     (a) =>
       new KeyAssignment(
@@ -191,7 +192,7 @@ export function declareFleet(
         assignmentInputsFor(
           a,
           data.spec,
-          withStack(decisionFromActions(result.actions, a.id), options.stack),
+          withStack(decisionFromActions(byAssignment.get(a.id) ?? [], a.id), options.stack),
         ),
         keyOptions,
       ),

@@ -22,12 +22,9 @@ export type KeyAssignmentArgs = { [K in keyof AssignmentInputs]: pulumi.Input<As
 
 /** One (person, slot): named `<objectId>-<slot>` so that a UPN rename never replaces (and revokes) a key. */
 export class KeyAssignment extends ThinDynamicResource {
+  // Only what the program reads (fleetDeclaration.ts: counts, pending, the group's members): the SDK makes an
+  // Output, with its promises and resolvers, for every property declared, and state holds every output anyway.
   declare readonly status: pulumi.Output<AssignmentOutputs["status"]>;
-  declare readonly methodId: pulumi.Output<string>;
-  declare readonly aaguid: pulumi.Output<string>;
-  declare readonly model: pulumi.Output<string>;
-  declare readonly registeredAt: pulumi.Output<string>;
-  declare readonly generation: pulumi.Output<number>;
   declare readonly userPrincipalName: pulumi.Output<string>;
   declare readonly assignmentId: pulumi.Output<string>;
   declare readonly objectId: pulumi.Output<string>;
@@ -41,17 +38,7 @@ export class KeyAssignment extends ThinDynamicResource {
       keyAssignmentModule,
       keyAssignmentType,
       name,
-      {
-        ...args,
-        status: undefined,
-        taskState: undefined,
-        failure: undefined,
-        methodId: undefined,
-        aaguid: undefined,
-        model: undefined,
-        registeredAt: undefined,
-        generation: undefined,
-      },
+      { ...args, status: undefined, taskState: undefined, failure: undefined },
       opts,
     );
   }
