@@ -1,9 +1,9 @@
 // The README's "loop, step by step" as a newcomer runs it: the ```sh block between the `readme-loop`
 // markers, taken from README.md itself and run as written by one bash in a fresh copy of the repository
-// (node_modules linked in, dist copied, everything the commands make in the copy), loopback only. It must reach a
-// working stack: `pulumi up` raises tasks, the station provisions every key, the refresh makes every
-// assignment active and drift exits 0; and whatever the block started in the background is stopped, also when
-// a step fails.
+// (node_modules linked in, dist copied, everything the commands make in the copy), loopback only. It must
+// reach a working stack: `pulumi up` raises tasks, the station provisions every key, the refresh makes every
+// assignment active and drift exits 0; and whatever the block started in the background is stopped, also
+// when a step fails. The same fresh copy runs the README's `npm run format` first.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { connect } from "node:net";
@@ -87,6 +87,27 @@ function runBlock(block: string, dir: string, timeoutMs: number): Promise<BashRu
   });
 }
 
+/** `npm <args>` in the copy, as a newcomer runs it (the README's `npm run format`). */
+function runNpm(args: string[], dir: string): Promise<BashRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", args, {
+      cwd: dir,
+      env: freshShellEnv(dir),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
 /** Processes (other than this one) whose working directory or command line is inside the folder. */
 function processesIn(dir: string): string[] {
   const found: string[] = [];
@@ -136,6 +157,7 @@ const block = readmeLoopBlock(readReadme(repoRoot));
 let root: string;
 let dir: string;
 let run: BashRun;
+let format: BashRun;
 
 beforeAll(async () => {
   requireTool("pulumi", install);
@@ -145,6 +167,9 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "keyfleet-readme-"));
   dir = join(root, "keyfleet");
   copyRepository(repoRoot, dir);
+  // The README's other commands that only a fresh tree shows working: `npm run format` before the loop
+  // (after it, the stack's state and the loop's files would be in the tree it formats).
+  format = await runNpm(["run", "format"], dir);
   run = await runBlock(block, dir, 240_000);
 }, 260_000);
 
@@ -195,6 +220,10 @@ describe("README: the loop, step by step, against the local emulator", () => {
     expect(counts).toHaveLength(2);
     expect(counts[1]).toEqual({ active: counts[0]?.pending, pending: 0 });
     expect(run.stdout).toContain("No drift: git, the task store and Entra agree.");
+  });
+
+  it("should format a fresh tree with the README's `npm run format`", () => {
+    expect(format.code, `${format.stdout}\n${format.stderr}`).toBe(0);
   });
 
   it("should stop everything it started in the background", async () => {
