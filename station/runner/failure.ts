@@ -6,10 +6,13 @@
 
 import { EntraError } from "../../core/entra/errors.js";
 import { deleteFido2Method } from "../../core/entra/fido2Methods.js";
+import { revokeCredential } from "../../core/revocation/revokeCredential.js";
 import { TaskStoreError } from "../../core/tasks/errors.js";
+import type { Task } from "../../core/tasks/model.js";
 import { ClientPin } from "../ctap2/clientPin.js";
 import { classifyKeyError } from "../webauthn/failureReason.js";
 import { type CeremonyState, callOpts, type KeyOutcome, StationRefusal } from "./ceremony.js";
+import type { RunnerContext } from "./context.js";
 import type { StationEvent } from "./events.js";
 import { deleteKeyCredential } from "./keyChecks.js";
 import { ClaimLost } from "./leaseKeeper.js";
@@ -102,7 +105,7 @@ export async function leaveCeremony(s: CeremonyState, e: unknown): Promise<KeyOu
         keepCredential = true;
         say(`registered as ${registered.id} and handed over; completion failed and is left to recovery`);
       } else if (registered) {
-        await deleteFido2Method(ctx.entra, task.person.objectId, registered.id)
+        await takeBackRegistration(ctx, task, registered.id, s.step)
           .then(() =>
             ctx.operator.event({
               type: "recovered",
@@ -154,4 +157,37 @@ export async function leaveCeremony(s: CeremonyState, e: unknown): Promise<KeyOu
   if (task) event.taskId = task.id;
   ctx.operator.event(event);
   return { keyId: s.view.keyId, status: "failed", ...(task ? { taskId: task.id } : {}) };
+}
+
+// A registration nobody holds the PIN for is taken back through the one audited revocation, so the
+// station's records say the key was registered and then revoked, not only the first half.
+async function takeBackRegistration(
+  ctx: RunnerContext,
+  task: Task,
+  methodId: string,
+  step: string,
+): Promise<void> {
+  if (!ctx.audit) {
+    await deleteFido2Method(ctx.entra, task.person.objectId, methodId);
+    return;
+  }
+  const entra = ctx.entra;
+  await revokeCredential(
+    {
+      directory: { deleteFido2: (objectId, id) => deleteFido2Method(entra, objectId, id) },
+      records: ctx.audit.records,
+    },
+    {
+      subject: {
+        objectId: task.person.objectId,
+        methodId,
+        userPrincipalName: task.person.userPrincipalName,
+        assignmentId: task.assignmentId,
+        slot: task.slot,
+        taskId: task.id,
+      },
+      actor: ctx.audit.actor,
+      reason: `the station took back its registration: the ceremony stopped at ${step} before the PIN was handed over`,
+    },
+  );
 }

@@ -67,14 +67,19 @@ export async function openStation(s: StationSettings): Promise<OpenedStation> {
     }
     const inner = await openTaskStore(s.store, s.dryRun ? { readOnly: true } : {});
     let store = inner;
+    let audit: RunnerContext["audit"];
     if (stationKey) {
       const records = await openRecordStore(s.store, {
         signer: stationKey,
         anchorPath: s.anchorPath ?? defaultAnchorPath(),
       });
-      store = new AuditedTaskStore(inner, records, {
-        actor: { role: "station", stationId, ...(operatorName ? { operator: operatorName } : {}) },
-      });
+      const actor = {
+        role: "station" as const,
+        stationId,
+        ...(operatorName ? { operator: operatorName } : {}),
+      };
+      store = new AuditedTaskStore(inner, records, { actor });
+      audit = { records, actor };
     }
     closers.unshift(() => store.close());
     const ctx: RunnerContext = {
@@ -92,6 +97,7 @@ export async function openStation(s: StationSettings): Promise<OpenedStation> {
     };
     if (operatorName) ctx.operatorName = operatorName;
     if (stationKey) ctx.stationKey = stationKey;
+    if (audit) ctx.audit = audit;
     if (s.crashAfter) ctx.crashAfter = s.crashAfter;
     const sources: KeySource[] = [];
     if (s.devices.length > 0) sources.push(fixedKeySource(s.devices));

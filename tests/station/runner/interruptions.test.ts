@@ -4,6 +4,7 @@
 // which task a key takes by scanning its label.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openRecordStore } from "../../../core/records/openRecordStore.js";
 import { CtapHidDevice } from "../../../station/ctaphid/hidDevice.js";
 import type { KeySource } from "../../../station/runner/keySource.js";
 import { virtualKeySource } from "../../../station/runner/keySource.js";
@@ -81,6 +82,14 @@ describe("station runner, interrupted ceremonies", () => {
     // Registered but never handed over: revoked, so Entra holds nothing the person cannot use.
     expect(operator.of("recovered")[0]).toMatchObject({ outcome: "revoked" });
     expect(await world.emu.admin.storedMethods(person.objectId)).toEqual([]);
+    // The station's own records say so: the registration and then its revocation, by this station.
+    const log = await openRecordStore(world.location);
+    const revoked = await log.list({ taskId: task!.id, action: "revocation" }).finally(() => log.close());
+    expect(revoked).toHaveLength(1);
+    expect(revoked[0]).toMatchObject({
+      actor: { role: "station", stationId: "desk-i" },
+      detail: expect.stringContaining("before the PIN was handed over"),
+    });
     expect(operator.of("notice").some((n) => /never registered|reset the key/.test(n.message))).toBe(true);
     const after = await world.pipeline.get(task!.id);
     expect(after?.state).toBe("pending");

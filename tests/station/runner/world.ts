@@ -254,9 +254,8 @@ export async function startWorld(
       const entra = new EntraClient(config, { credentialHooks: { onDeviceCode: () => {} } });
       const inner = await openTaskStore(location);
       const records = await openRecordStore(location, { signer: stationKey, anchorPath });
-      const store = new AuditedTaskStore(inner, records, {
-        actor: { role: "station", stationId, operator: OPERATOR },
-      });
+      const actor = { role: "station" as const, stationId, operator: OPERATOR };
+      const store = new AuditedTaskStore(inner, records, { actor });
       closers.push(async () => {
         await store.close();
         await entra.close();
@@ -266,6 +265,7 @@ export async function startWorld(
         operatorName: OPERATOR,
         store,
         stationKey,
+        audit: { records, actor },
         pipelineKeys: [pipelineKey.publicKey],
         entra,
         operator,
