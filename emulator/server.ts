@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { verifyGraphToken } from "./accessTokens.js";
 import { adminHeader, handleAdmin } from "./adminRoutes.js";
 import { type EmulatorContext, now } from "./context.js";
+import { handleDeviceLogin } from "./deviceLogin.js";
 import type { FaultRule } from "./faults.js";
 import {
   type GraphRequest,
@@ -112,6 +113,18 @@ async function handle(ctx: EmulatorContext, req: IncomingMessage, res: ServerRes
     res.writeHead(r.status, headers);
     res.end(payload);
   };
+
+  if (url.pathname === "/devicelogin") {
+    const page = handleDeviceLogin(ctx, method, rawBody);
+    ctx.log.add({ at: new Date().toISOString(), method, path: url.pathname, status: page.status });
+    res.writeHead(page.status, {
+      "request-id": requestId,
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Security-Policy": "default-src 'none'; form-action 'self'",
+    });
+    res.end(page.html);
+    return;
+  }
 
   if (url.pathname.startsWith("/_emulator/")) {
     let body: unknown = null;

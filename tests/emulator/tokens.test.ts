@@ -204,6 +204,40 @@ describe("device code sign-in for operators", () => {
     expect((await poll()).body).toMatchObject({ error: "invalid_grant" });
   });
 
+  it("should approve a code entered on the page the sign-in message names, as the account given there", async () => {
+    const start = await raw.call("POST", `/${emu.tenantId}/oauth2/v2.0/devicecode`, {
+      form: { client_id: emu.clientId, scope: graphScope },
+    });
+    const dc = start.body as { device_code: string; user_code: string; verification_uri: string };
+    const page = new URL(dc.verification_uri).pathname;
+    const form = await raw.call("GET", page);
+    expect(form.status).toBe(200);
+    expect(form.text).toContain('name="code"');
+    const wrong = await raw.call("POST", page, {
+      form: { code: "NOSUCHCODE", userPrincipalName: people.mira },
+    });
+    expect(wrong.status).toBe(404);
+    expect(wrong.text).toContain("No pending sign-in has the code NOSUCHCODE");
+    const hostile = await raw.call("POST", page, {
+      form: { code: dc.user_code, userPrincipalName: "<b>x</b>" },
+    });
+    expect(hostile.text).not.toContain("<b>x</b>");
+    const ok = await raw.call("POST", page, {
+      form: { code: dc.user_code.toLowerCase(), userPrincipalName: people.mira },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain(`Signed in as ${people.mira}`);
+    const done = await raw.call("POST", `/${emu.tenantId}/oauth2/v2.0/token`, {
+      form: {
+        grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+        client_id: emu.clientId,
+        device_code: dc.device_code,
+      },
+    });
+    expect(done.status).toBe(200);
+    expect(decodeJwt((done.body as { access_token: string }).access_token).upn).toBe(people.mira);
+  });
+
   it("should let an operator token read Graph through the real client", async () => {
     await emu.admin.setSignInOperator(people.mira);
     const g = graphClient(emu, deviceCodeCredential(emu));
