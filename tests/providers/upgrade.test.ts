@@ -35,15 +35,15 @@ const exported = (): Promise<Exported> => stack.exported();
 
 beforeAll(async () => {
   stack = await startUpgradeStack();
-  // Today's build with the three resource modules of be18e22, and the KeyAssignment implementation as it
-  // was until outputs carried a digest (2623ffe), which echoed the inputs as be18e22's did.
+  // Today's build with the three resource modules of be18e22, and the declaration and KeyAssignment
+  // implementation as they were until outputs carried a digest (2623ffe), which echoed the inputs as be18e22's did.
   const modules = (names: string[], from: string) =>
     names.map((m) => [`providers/${m}.js`, `${from}${m}.js`] as const);
   stack.installEarlierDist(
     Object.fromEntries([
       ...modules(["keyAssignment", "unmanagedRemoval", "runApprovalResource"], ""),
       ...modules(
-        ["assignmentProvider", "assignmentDiff", "assignmentDecision", "assignmentTypes"],
+        ["fleetDeclaration", "assignmentProvider", "assignmentDiff", "assignmentDecision", "assignmentTypes"],
         "2623ffe/",
       ),
     ]),

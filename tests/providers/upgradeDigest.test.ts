@@ -21,7 +21,15 @@ import {
   yubikey5,
 } from "./upgradeStack.js";
 
-const earlier = ["assignmentProvider", "assignmentDiff", "assignmentDecision", "assignmentTypes"];
+// The program's declaration and the KeyAssignment modules as they were; the rest of dist is today's.
+const earlier = [
+  "fleetDeclaration",
+  "keyAssignment",
+  "assignmentProvider",
+  "assignmentDiff",
+  "assignmentDecision",
+  "assignmentTypes",
+];
 const keyChange = /^\s*(\+|-|~|\+-|-\+|\+\+|--)\s+pulumi-nodejs:dynamic\/keyfleet:KeyAssignment/m;
 
 let stack: UpgradeStack;

@@ -1,0 +1,234 @@
+// Compiled from providers/fleetDeclaration.ts at commit 2623ffe (before outputs carried a digest of the compared inputs): the module
+// a stack created before that change ran. tests/providers/upgradeDigest.test.ts builds a dist with it.
+// The Pulumi program's declarations, from data already read (providers/fleetData.ts): the plan and its
+// safety rails, one KeyAssignment per (person, slot), one UnmanagedRemoval per credential the policy removes,
+// the optional azuread policy resources, and the stack outputs (with the records chain head). Kept apart from
+// the reads so that Pulumi's mocks can test the resource graph.
+import * as azuread from "@pulumi/azuread";
+import * as pulumi from "@pulumi/pulumi";
+import { desiredAssignments } from "../core/assignment.js";
+import { formerUpnsOf, plan } from "../core/plan/plan.js";
+import { taskProfileOf } from "../core/plan/taskProfile.js";
+import { decisionFromActions } from "./assignmentDecision.js";
+import { KeyAssignment, resourceNameFor } from "./keyAssignment.js";
+import { RunApproval } from "./runApprovalResource.js";
+import { removalNameFor, UnmanagedRemoval } from "./unmanagedRemoval.js";
+/** The built-in "Phishing-resistant MFA" authentication strength (FIDO2, Windows Hello, certificate). */
+export const PHISHING_RESISTANT_STRENGTH = "/policies/authenticationStrengthPolicies/00000000-0000-0000-0000-000000000004";
+const DECLARED = new Set(["provision", "wait", "keep", "adopt", "replace"]);
+/** An unresolved key of a known person (its task failed verification) stays declared, on hold. */
+const isHeld = (assignmentId) => assignmentId !== undefined && !assignmentId.startsWith("unresolved:");
+/** The resource inputs for one desired assignment, with the plan's decision for it when there is one. */
+export function assignmentInputsFor(a, spec, decision) {
+    const objectId = a.personId ?? "";
+    return {
+        assignmentId: a.id,
+        objectId,
+        userPrincipalName: a.userPrincipalName ?? objectId,
+        slot: a.slot,
+        profile: taskProfileOf(a, spec.inventory),
+        adopt: a.adopt !== undefined,
+        adoptCriteria: {
+            aaguids: [...(a.adopt?.aaguids ?? [])],
+            displayNameContains: a.adopt?.displayNameContains ?? "",
+            createdBefore: a.adopt?.createdBefore ?? "",
+        },
+        lostSince: a.state === "lost" ? (a.since ?? "") : "",
+        ...(decision ? { decision } : {}),
+    };
+}
+function withStack(d, stack) {
+    return d && stack ? { ...d, stack } : d;
+}
+/** What the run's plan approves, for the RunApproval resource (providers/runApproval.ts). */
+export function approvalFor(result, maxRevokeShare, allowMassRevoke) {
+    const assignments = {};
+    const entry = (id, kind, reason) => {
+        const e = assignments[id] ?? { kind, methodIds: [], retiring: [], reason };
+        // A removal or a lost key outranks "keep"; the first reason given stays.
+        if (e.kind === "keep")
+            e.kind = kind;
+        assignments[id] = e;
+        return e;
+    };
+    const unmanaged = [];
+    for (const a of result.actions) {
+        if (a.kind === "unmanaged-remove" && a.personId)
+            unmanaged.push(`${a.personId}/${a.methodId}`);
+        if (!a.assignmentId)
+            continue;
+        if (a.kind === "revoke")
+            entry(a.assignmentId, a.cause === "lost" ? "lost" : "revoke", a.reason).methodIds.push(...a.methodIds);
+        else if (a.kind === "gone")
+            entry(a.assignmentId, "gone", a.reason);
+        else if (a.kind === "replace")
+            entry(a.assignmentId, "replace", a.reason);
+        else if (a.kind === "revoke-retired")
+            entry(a.assignmentId, "keep", a.reason).retiring.push(a.methodId);
+    }
+    return {
+        assignments,
+        unmanaged: unmanaged.sort(),
+        atStake: result.summary.credentialsAtStake,
+        maxRevokeShare,
+        allowMassRevoke,
+        revocations: result.summary.revocations,
+    };
+}
+export function declareFleet(data, options, readRecordsHead) {
+    const errors = data.preflight.findings.filter((f) => f.severity === "error");
+    if (errors.length > 0) {
+        throw new Error(`keyfleet: the tenant's FIDO2 policy would refuse these keys:\n${errors.map((f) => `  ${f.message}`).join("\n")}`);
+    }
+    const result = plan(data.spec, data.actual, {
+        today: options.today,
+        allowMassRevoke: options.allowMassRevoke,
+        ...(options.stack ? { stack: options.stack } : {}),
+    });
+    if (result.blocked) {
+        throw new Error(`keyfleet: the run stops: ${result.blockedReasons.join("; ")}` +
+            (options.allowMassRevoke
+                ? ""
+                : " (set 'pulumi config set keyfleet:allowMassRevoke true' if this is intended)"));
+    }
+    // Each key-scope action that keeps or wants a key is a resource; revocations are resources that are no longer
+    // declared (their delete revokes), so the plan's revoke share is the share this run deletes.
+    const wanted = new Set(result.actions
+        .filter((a) => DECLARED.has(a.kind) || (a.kind === "unresolved" && isHeld(a.assignmentId)))
+        .map((a) => a.assignmentId));
+    const desired = desiredAssignments(data.spec, data.actual, {
+        formerUpns: formerUpnsOf(data.actual.tasks),
+    }).filter((a) => a.personId !== undefined && wanted.has(a.id));
+    // The plan's approval comes first: every resource that may revoke waits for it (dependsOn), so the
+    // providers know, before any create, update or delete, what this run may revoke.
+    const approval = new RunApproval("keyfleet-run-approval", approvalFor(result, data.spec.policy.maxRevokeShare, options.allowMassRevoke));
+    // Both options apply to KeyAssignments only: an UnmanagedRemoval must leave state once its credential is
+    // gone, and its delete touches nothing.
+    const keyOptions = {
+        protect: options.protect,
+        retainOnDelete: options.retainOnDelete,
+        dependsOn: [approval],
+    };
+    const resources = desired.map((a) => new KeyAssignment(resourceNameFor(a.personId ?? "", a.slot), assignmentInputsFor(a, data.spec, withStack(decisionFromActions(result.actions, a.id), options.stack)), keyOptions));
+    const removals = result.actions
+        .filter((a) => a.kind === "unmanaged-remove" && a.personId !== undefined)
+        .map((a) => new UnmanagedRemoval(removalNameFor(a.personId ?? "", a.methodId), {
+        objectId: a.personId ?? "",
+        userPrincipalName: a.userPrincipalName ?? a.personId ?? "",
+        methodId: a.methodId,
+        aaGuid: a.aaGuid.toLowerCase(),
+        reason: a.reason,
+    }, { dependsOn: [approval] }));
+    const rows = pulumi.all(resources.map((r) => pulumi.all([r.assignmentId, r.userPrincipalName, r.status, r.objectId, r.slot, r.taskState, r.failure])));
+    const counts = rows.apply((rs) => {
+        const c = { pending: 0, active: 0 };
+        for (const [, , status] of rs)
+            c[status] = (c[status] ?? 0) + 1;
+        return c;
+    });
+    const pending = rows.apply((rs) => rs
+        .filter(([, , status]) => status === "pending")
+        .map(([assignmentId, userPrincipalName, , , slot, taskState, failure]) => ({
+        assignmentId,
+        userPrincipalName,
+        slot,
+        taskState,
+        failure,
+    })));
+    const out = {
+        assignments: resources.length,
+        counts,
+        pending,
+        plan: { ...result.summary.counts },
+        unresolved: [...data.unresolved],
+        unmanaged: {
+            report: result.summary.counts["unmanaged-report"],
+            remove: result.summary.counts["unmanaged-remove"],
+        },
+        preflightWarnings: data.preflight.findings.filter((f) => f.severity === "warning").map((f) => f.message),
+    };
+    if (readRecordsHead)
+        out.recordsHead = recordsHeadAfter([...resources, ...removals], readRecordsHead);
+    if (options.manageGroup || options.conditionalAccess !== "off") {
+        // People with at least one active key: the policy must never target someone who cannot satisfy it yet.
+        const members = rows.apply((rs) => [...new Set(rs.filter(([, , s]) => s === "active").map(([, , , objectId]) => objectId))].sort());
+        const group = new azuread.Group("keyfleet-provisioned", {
+            displayName: options.groupName,
+            description: "People holding a security key provisioned by Keyfleet",
+            securityEnabled: true,
+            members,
+        });
+        out.groupId = group.objectId;
+        if (options.conditionalAccess !== "off") {
+            const strengthId = options.authenticationStrength === "fido2"
+                ? new azuread.AuthenticationStrengthPolicy("keyfleet-fido2-only", {
+                    displayName: "Keyfleet: FIDO2 security keys",
+                    description: "Only FIDO2 security keys satisfy this strength",
+                    allowedCombinations: ["fido2"],
+                }).id
+                : pulumi.output(PHISHING_RESISTANT_STRENGTH);
+            const policy = new azuread.ConditionalAccessPolicy("keyfleet-phishing-resistant", {
+                displayName: "Keyfleet: phishing-resistant sign-in for key holders",
+                state: options.conditionalAccess === "enabled" ? "enabled" : "enabledForReportingButNotEnforced",
+                conditions: {
+                    clientAppTypes: ["all"],
+                    applications: { includedApplications: ["All"] },
+                    users: { includedGroups: [group.objectId] },
+                },
+                grantControls: { operator: "OR", authenticationStrengthPolicyId: strengthId },
+            });
+            out.conditionalAccessPolicyId = policy.id;
+        }
+    }
+    return out;
+}
+const EMPTY_HEAD = { seq: 0, hash: "0".repeat(64) };
+/**
+ * The chain head once every create and update of this run has settled (each appends its records before it
+ * returns), so the head covers them. Deletes run after the program's outputs are registered: their revocation
+ * records show in the next run's head. In preview nothing is written, so the head stays unknown rather than
+ * publish a value the run will move.
+ */
+function recordsHeadAfter(resources, read) {
+    if (pulumi.runtime.isDryRun())
+        return pulumi.output(pulumi.unknown);
+    return pulumi.all(resources.map((r) => r.id)).apply(async () => (await read()) ?? EMPTY_HEAD);
+}
+/** The program's own settings from `pulumi config` (keys without the `keyfleet:` prefix). */
+export function fleetOptionsFromConfig(get, now = new Date()) {
+    const bool = (key) => {
+        const v = get(key);
+        if (v === undefined || v === "")
+            return false;
+        if (/^(true|1|yes)$/i.test(v))
+            return true;
+        if (/^(false|0|no)$/i.test(v))
+            return false;
+        throw new Error(`keyfleet:${key} must be true or false, not '${v}'`);
+    };
+    const ca = get("conditionalAccess") ?? "off";
+    const mode = ca === "" || /^(false|off)$/i.test(ca)
+        ? "off"
+        : /^(true|reportOnly)$/i.test(ca)
+            ? "reportOnly"
+            : ca === "enabled"
+                ? "enabled"
+                : "off";
+    if (!["", "false", "off", "true", "reportOnly", "enabled"].includes(ca)) {
+        throw new Error(`keyfleet:conditionalAccess must be off, reportOnly (or true) or enabled, not '${ca}'`);
+    }
+    const strength = get("authenticationStrength") ?? "builtin";
+    if (strength !== "builtin" && strength !== "fido2") {
+        throw new Error(`keyfleet:authenticationStrength must be builtin or fido2, not '${strength}'`);
+    }
+    return {
+        today: now.toISOString().slice(0, 10),
+        allowMassRevoke: bool("allowMassRevoke"),
+        manageGroup: bool("manageGroup"),
+        conditionalAccess: mode,
+        authenticationStrength: strength,
+        groupName: get("groupName") || "Keyfleet key holders",
+        protect: bool("protect"),
+        retainOnDelete: bool("retainOnDelete"),
+    };
+}
