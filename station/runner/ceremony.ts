@@ -21,7 +21,7 @@ import { KeepaliveStatus } from "../ctaphid/packets.js";
 import { toBase64Url } from "../webauthn/base64url.js";
 import { WebAuthnError } from "../webauthn/errors.js";
 import { type RegistrationOutcome, registerCredential } from "../webauthn/registration.js";
-import { claimFitting } from "./claimFitting.js";
+import { claimForKey } from "./claimFitting.js";
 import type { RunnerContext } from "./context.js";
 import type { KeyView } from "./events.js";
 import { leaveCeremony } from "./failure.js";
@@ -32,7 +32,13 @@ import { LeaseKeeper } from "./leaseKeeper.js";
 import type { TaskPick } from "./operator.js";
 import { findOwnRegistration, methodResult } from "./ownRegistration.js";
 import { checkProfileFit, resetNeeded } from "./profileCheck.js";
-import { type KeySerial, serialFromAttestation, serialMismatch, wantedSerials } from "./serialCheck.js";
+import {
+  type KeyMemory,
+  type KeySerial,
+  serialFromAttestation,
+  serialMismatch,
+  wantedSerials,
+} from "./serialCheck.js";
 import type { CeremonyStep } from "./steps.js";
 import { pendingFor, pickMatches, taskView } from "./taskChoice.js";
 import { refuseKey } from "./trust.js";
@@ -70,6 +76,10 @@ export interface CeremonyState {
   handedOver: boolean;
   /** The key's serial, read for a task whose slot names inventory serials. */
   serial?: KeySerial;
+  /** What the station remembers about this key across its ceremonies (its serial, once read). */
+  memory: KeyMemory;
+  /** `pin` is the PIN on the key, set by this session's earlier ceremony (refused for a serial mismatch). */
+  pinIsOurs?: boolean;
 }
 
 /** What the operator writes on the key: whose key it is and which slot. */
@@ -77,7 +87,14 @@ export function keyLabel(task: Task): string {
   return `${task.person.userPrincipalName} · ${task.slot}`;
 }
 
-export async function provisionKey(ctx: RunnerContext, handle: KeyHandle): Promise<KeyOutcome> {
+/** Ceremonies one plugging may run: the first, and one after each serial it learns by a mismatch. */
+const MAX_CEREMONIES = 3;
+
+export async function provisionKey(
+  ctx: RunnerContext,
+  handle: KeyHandle,
+  memory: KeyMemory = {},
+): Promise<KeyOutcome> {
   const s: CeremonyState = {
     ctx,
     handle,
@@ -85,16 +102,51 @@ export async function provisionKey(ctx: RunnerContext, handle: KeyHandle): Promi
     step: "detect",
     registering: false,
     handedOver: false,
+    memory,
   };
   try {
-    return await ceremony(s);
-  } catch (e) {
-    return await leaveCeremony(s, e);
+    for (let n = 1; ; n++) {
+      const knew = memory.serial?.serial;
+      try {
+        const out = await ceremony(s);
+        if (s.pinIsOurs && out.status !== "provisioned")
+          ctx.operator.event({
+            type: "notice",
+            keyId: s.view.keyId,
+            message:
+              "the key holds the PIN its refused ceremony set, and nobody holds that PIN: reset the key before it is used again",
+          });
+        return out;
+      } catch (e) {
+        const out = await leaveCeremony(s, e);
+        // A serial mismatch taught the station this key's serial and handed the task back: the key's next
+        // ceremony runs at once, in this session, claiming only its own slot or one that names no serial.
+        // The PIN this session set stays with it (an unattended station never erases a key).
+        const learned = memory.serial !== undefined && memory.serial.serial !== knew;
+        if (
+          !(StationRefusal.isInstance(e) && e.reason === "serial-mismatch" && learned) ||
+          n >= MAX_CEREMONIES
+        )
+          return out;
+        await nextCeremony(s);
+      }
+    }
   } finally {
     await s.keeper?.stop();
     s.pin?.fill(0);
     await s.device?.close().catch(() => {});
   }
+}
+
+/** Clears one ceremony's task facts for the key's next ceremony; the device, its PIN and memory stay. */
+async function nextCeremony(s: CeremonyState): Promise<void> {
+  await s.keeper?.stop();
+  s.pinIsOurs = s.pin?.some((b) => b !== 0) === true;
+  for (const k of ["keeper", "task", "lease", "credentialId", "nonce", "methodId", "serial"] as const)
+    delete s[k];
+  s.registering = false;
+  s.handedOver = false;
+  s.step = "detect";
 }
 
 function at(s: CeremonyState, step: CeremonyStep, detail?: string): void {
@@ -159,7 +211,8 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
   }
   done(s, "check");
 
-  const why = resetNeeded(s.info!) ?? (await reuseWithoutPin(s));
+  // The PIN on a key this session set itself (its earlier ceremony was refused) is no sign of earlier use.
+  const why = s.pinIsOurs ? undefined : (resetNeeded(s.info!) ?? (await reuseWithoutPin(s)));
   if (why !== undefined) {
     at(s, "reset", why);
     if (!(await ctx.operator.confirmReset(s.view, why)))
@@ -174,9 +227,14 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
     : { kind: "next" };
   if (pick.kind === "skip") return { keyId: s.view.keyId, status: "skipped" };
   for (;;) {
-    const task = await claimFitting(
+    const task = await claimForKey(
       ctx,
       (t) => t.kind === "provision" && checkProfileFit(s.info!, t.profile).fits && pickMatches(t, pick),
+      {
+        keyId: s.view.keyId,
+        selfNaming: s.info!.options.ep !== undefined,
+        ...(s.memory.serial ? { known: s.memory.serial.serial } : {}),
+      },
     );
     if (!task?.lease) {
       ctx.operator.event({ type: "notice", keyId: s.view.keyId, message: "no task for this key now" });
@@ -202,10 +260,21 @@ async function ceremony(s: CeremonyState): Promise<KeyOutcome> {
   const pins = () => new ClientPin(s.ctap!, s.info!);
   const setNewPin = async (): Promise<Buffer> => {
     at(s, "set-pin");
-    s.pin?.fill(0);
     const pin = ctx.generatePin(fit.pinLength);
+    const change = s.pinIsOurs === true && s.pin !== undefined;
+    if (change) {
+      // The key holds the PIN this session set for the task it was refused: changed, not set.
+      try {
+        await pins().changePin(s.pin!, pin, callOpts(s));
+      } catch (e) {
+        pin.fill(0);
+        throw e;
+      }
+      s.pinIsOurs = false;
+    }
+    s.pin?.fill(0);
     s.pin = pin;
-    await pins().setPin(pin, callOpts(s));
+    if (!change) await pins().setPin(pin, callOpts(s));
     s.info = await getInfo(s.ctap!, callOpts(s));
     done(s, "set-pin");
     return pin;
@@ -442,6 +511,7 @@ async function serialFromLabel(s: CeremonyState): Promise<void> {
 }
 
 function checkSerial(s: CeremonyState, read: KeySerial): void {
+  s.memory.serial = read;
   const mismatch = serialMismatch(s.task!, read);
   if (mismatch) throw new StationRefusal("serial-mismatch", mismatch);
   s.serial = read;

@@ -4,6 +4,8 @@
 // for as the platform (platform-managed, 2) when getInfo lists "ep"; or the label on the key, scanned or
 // typed by the operator at an attended station. The serial and its source go into the result and the
 // audit record. A vendor's own serial interface (e.g. a vendor CTAPHID or CCID command) is not read.
+// No serial comes before the claim for free (getInfo names none; the device certificate comes only with
+// makeCredential), so the station remembers a key's serial once a ceremony has read it (KeyMemory).
 // @peculiar/x509's CommonJS build needs the Reflect metadata polyfill first (see virtual/attestation.ts).
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
@@ -17,6 +19,12 @@ export interface KeySerial {
   source: SerialSource;
 }
 
+/** What the station remembers about one plugged key between its ceremonies: in memory, per key handle. */
+export interface KeyMemory {
+  /** The key's serial, once a ceremony read it (from its attestation or its label, matching or not). */
+  serial?: KeySerial;
+}
+
 const SERIAL_NUMBER_OID = "2.5.4.5";
 
 /** The serials a task's slot takes, or undefined when its profile names none. */
@@ -28,6 +36,11 @@ export function wantedSerials(task: Task): readonly string[] | undefined {
 /** Serials compare without case and surrounding space: labels are typed and scanned, certificates are not. */
 function same(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/** Whether the task's slot names this serial among the ones it takes. */
+export function namesSerial(task: Task, serial: string): boolean {
+  return wantedSerials(task)?.some((w) => same(w, serial)) === true;
 }
 
 /** Why the key's serial does not fit the task, in words the operator acts on; undefined when it fits. */

@@ -1,13 +1,15 @@
 // The station loop: recover what a previous run left, then poll the key sources (node-hid has no plug
 // events) and give every newly plugged key its own ceremony, all in parallel. A key that finished stays
 // finished until it is unplugged; a key that found no task looks again after a while. With `untilIdle`
-// the loop ends once every key present has had its ceremony and none is running.
+// the loop ends once every key present has had its ceremony and none is running. What a ceremony learns
+// about a key (its serial) is kept for that key's later ceremonies until it is unplugged.
 
 import { type KeyOutcome, provisionKey } from "./ceremony.js";
 import type { RunnerContext } from "./context.js";
 import { type DryRunReport, dryRun } from "./dryRun.js";
 import type { KeyHandle, KeySource } from "./keySource.js";
 import { type RecoveryReport, recoverOwnTasks } from "./recovery.js";
+import type { KeyMemory } from "./serialCheck.js";
 
 export interface StationOptions {
   sources: readonly KeySource[];
@@ -32,6 +34,8 @@ interface Slot {
   running?: Promise<void>;
   /** When the key may start again (no task found), or Infinity once it is done with. */
   nextAt: number;
+  /** In memory only, dropped when the key is unplugged: another key may come in at the same place. */
+  memory: KeyMemory;
 }
 
 async function listAll(sources: readonly KeySource[]): Promise<KeyHandle[]> {
@@ -80,7 +84,7 @@ export async function runStation(ctx: RunnerContext, opts: StationOptions): Prom
     for (const h of present) {
       let slot = slots.get(h.id);
       if (!slot) {
-        slot = { handle: h, nextAt: now };
+        slot = { handle: h, nextAt: now, memory: {} };
         slots.set(h.id, slot);
         ctx.operator.event({
           type: "key-attached",
@@ -89,7 +93,7 @@ export async function runStation(ctx: RunnerContext, opts: StationOptions): Prom
       }
       if (slot.running || slot.nextAt > now) continue;
       const s = slot;
-      s.running = provisionKey(ctx, h).then((outcome) => {
+      s.running = provisionKey(ctx, h, s.memory).then((outcome) => {
         summary.outcomes.push(outcome);
         s.nextAt =
           outcome.status === "no-task" && !opts.untilIdle ? Date.now() + retryMs : Number.POSITIVE_INFINITY;
