@@ -68,7 +68,7 @@ export function assignmentView(a: DesiredAssignment, spec: Pick<Spec, "inventory
     serial: a.serial,
     leaving: a.leaving,
     displayName,
-    profileKey: assignmentProfileKey(a.profile, displayName),
+    profileKey: assignmentProfileKey(a.profile, displayName, a.serial),
   };
 }
 

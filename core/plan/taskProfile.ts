@@ -20,9 +20,13 @@ export function taskProfileOf(a: DesiredAssignment, inventory: readonly Inventor
   };
 }
 
-/** A stable fingerprint of the settings a station acts on (field order does not matter). */
+/**
+ * A stable fingerprint of the settings a station acts on (field order does not matter). The inventory
+ * serials come last and only when the slot names some, so a profile without serials keeps the fingerprint
+ * it had before serials existed (no task is superseded for nothing) while a changed serial supersedes.
+ */
 export function profileKey(p: TaskProfile): string {
-  return JSON.stringify([
+  const parts: unknown[] = [
     p.name,
     [...p.allowedAaguids].map((x) => x.toLowerCase()).sort(),
     [...p.allowedModels].sort(),
@@ -30,7 +34,9 @@ export function profileKey(p: TaskProfile): string {
     p.forceChangePin,
     p.credProtect,
     p.displayName,
-  ]);
+  ];
+  if (p.serials && p.serials.length > 0) parts.push([...p.serials].sort());
+  return JSON.stringify(parts);
 }
 
 /** profileKey's text up to the display name, per spec profile: the part that 100,000 slots share. */
@@ -40,7 +46,7 @@ const keyHeads = new WeakMap<KeyProfile, string>();
  * profileKey(taskProfileOf(a, inventory)) without building the TaskProfile: the plan needs only the
  * fingerprint and the display name, once per desired key.
  */
-export function assignmentProfileKey(profile: KeyProfile, displayName: string): string {
+export function assignmentProfileKey(profile: KeyProfile, displayName: string, serial?: string): string {
   let head = keyHeads.get(profile);
   if (head === undefined) {
     const whole = profileKey({
@@ -56,5 +62,6 @@ export function assignmentProfileKey(profile: KeyProfile, displayName: string): 
     head = whole.slice(0, -3);
     keyHeads.set(profile, head);
   }
-  return `${head}${JSON.stringify(displayName)}]`;
+  const serials = serial !== undefined ? `,${JSON.stringify([serial])}` : "";
+  return `${head}${JSON.stringify(displayName)}${serials}]`;
 }

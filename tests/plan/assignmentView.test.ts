@@ -81,4 +81,18 @@ describe("assignmentView", () => {
     expect(names).toContain("YubiKey 5C 00012345");
     expect(names).toContain("Zeta by-serial");
   });
+
+  it("should fingerprint a slot's inventory serial, and leave profiles without one as they were", () => {
+    const s = spec();
+    const desk = desiredAssignments(s, state({})).find((a) => a.personId === ADA && a.slot === "desk");
+    if (!desk) throw new Error("no desk slot");
+    const task = taskProfileOf(desk, s.inventory);
+    expect(task.serials).toEqual(["00012345"]);
+    // A task raised before serials existed (or for another serial) no longer matches: it is superseded.
+    const { serials: _, ...before } = task;
+    expect(profileKey(before)).not.toBe(profileKey(task));
+    expect(profileKey({ ...task, serials: ["00099999"] })).not.toBe(profileKey(task));
+    // Without serials the fingerprint is the seven-field form tasks raised earlier carry.
+    expect(JSON.parse(profileKey(before))).toHaveLength(7);
+  });
 });
