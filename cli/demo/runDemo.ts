@@ -14,7 +14,7 @@ import { DemoFailure, DemoOutput } from "./output.js";
 import { createStack, type DemoStack, pulumiKeyLines, STACK } from "./pulumiStack.js";
 import { removePerson } from "./specEdit.js";
 import { DEMO_OPERATOR, DEMO_STATION } from "./stationIdentity.js";
-import { provisionAll } from "./stationRounds.js";
+import { inventorySlotsDone, provisionAll } from "./stationRounds.js";
 import { type DemoKeys, startKeysForWaitingTasks } from "./virtualKeys.js";
 
 /** The leaver whose removal from git the demo shows (Finance, two keys of their own, in no group). */
@@ -104,14 +104,21 @@ async function steps(dir: string, out: DemoOutput, running: Running): Promise<vo
   out.heading(3, "the station provisions virtual keys until the queue is empty");
   running.keys = await startKeysForWaitingTasks(folder.taskStore, emu);
   out.line(
-    `${running.keys.devices.length} virtual keys plugged in over UDP, their attestation roots trusted`,
+    `${running.keys.devices.length} virtual keys plugged in over UDP, their attestation roots trusted; ` +
+      `${running.keys.serials.length} of them inventory keys whose enterprise attestation names their serial`,
   );
-  const provisioned = await provisionAll(cli, folder, running.keys.devices, afterUp.pending, out);
+  const rounds = await provisionAll(cli, folder, running.keys.devices, afterUp.pending, out);
+  const { provisioned } = rounds;
   await running.keys.close();
   running.keys = undefined;
   const envelopes = readdirSync(folder.pinEnvelopes);
   out.line(
     `${provisioned.length} keys provisioned; ${envelopes.length} PIN envelopes in ${folder.pinEnvelopes}`,
+  );
+  const inventory = await inventorySlotsDone(folder.taskStore);
+  out.line(
+    `${inventory} inventory slots done, each with the key whose enterprise attestation names its serial ` +
+      `(${rounds.serialMismatches} ceremonies met another key's slot first: refused before anything was registered, the key went on to its own)`,
   );
 
   out.heading(4, "pulumi up --refresh, then the drift report");

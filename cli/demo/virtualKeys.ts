@@ -1,6 +1,8 @@
 // The demo's hardware: one virtual FIDO2 key (served over UDP from the demo's process, as `keyfleet
 // virtual-key` serves one) per provisioning task waiting in the store, each made the model its task's
-// profile allows, and its attestation root trusted by the emulator as a tenant trusts a vendor's root.
+// profile allows, and its attestation root trusted by the emulator as a tenant trusts a vendor's root. A
+// task whose slot names an inventory serial gets the key of that serial: one with enterprise attestation
+// naming it (as `keyfleet virtual-key --serial` starts one), which is how an unattended station tells it.
 import { openTaskStore } from "../../core/tasks/openTaskStore.js";
 import type { RunningEmulator } from "../../emulator/index.js";
 import { startVirtualKeyUdp, type VirtualKeyUdpServer } from "../../station/virtual/udpServer.js";
@@ -10,6 +12,8 @@ export interface DemoKeys {
   devices: string[];
   /** AAGUID → how many keys of it. */
   byAaguid: Map<string, number>;
+  /** The serials of the inventory keys among them. */
+  serials: string[];
   close(): Promise<void>;
 }
 
@@ -27,6 +31,7 @@ export async function startKeysForWaitingTasks(
   })();
   const servers: VirtualKeyUdpServer[] = [];
   const byAaguid = new Map<string, number>();
+  const serials: string[] = [];
   const close = async () => {
     for (const s of servers) await s.close();
   };
@@ -35,7 +40,14 @@ export async function startKeysForWaitingTasks(
       const aaguid = task.profile.allowedAaguids[0];
       if (!aaguid) throw new DemoFailure(`task ${task.id}'s profile ${task.profile.name} names no AAGUID`);
       const model = task.profile.allowedModels[0] ?? `Virtual ${task.profile.name}`;
-      const server = await startVirtualKeyUdp({ port: 0, aaguid, model });
+      const serial = task.profile.serials?.[0];
+      const server = await startVirtualKeyUdp({
+        port: 0,
+        aaguid,
+        model,
+        ...(serial !== undefined ? { enterpriseAttestation: { serial } } : {}),
+      });
+      if (serial !== undefined) serials.push(serial);
       servers.push(server);
       await emu.addTrustedRoot(server.key.attestationRootPem);
       byAaguid.set(aaguid, (byAaguid.get(aaguid) ?? 0) + 1);
@@ -47,6 +59,7 @@ export async function startKeysForWaitingTasks(
   return {
     devices: servers.map((s) => `udp:${s.address.host}:${s.address.port}`),
     byAaguid,
+    serials,
     close,
   };
 }
