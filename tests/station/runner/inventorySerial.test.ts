@@ -10,6 +10,7 @@ import { taskProfileOf } from "../../../core/plan/taskProfile.js";
 import { openRecordStore } from "../../../core/records/openRecordStore.js";
 import { loadSpecFiles } from "../../../core/spec/index.js";
 import type { Task, TaskProfile } from "../../../core/tasks/model.js";
+import { claimFitting } from "../../../station/runner/claimFitting.js";
 import { virtualKeySource } from "../../../station/runner/keySource.js";
 import { runStation } from "../../../station/runner/station.js";
 import { VirtualKey } from "../../../station/virtual/virtualKey.js";
@@ -259,4 +260,22 @@ describe("station runner, inventory serials", () => {
     }
     expect((await world.verifyRecords()).ok).toBe(true);
   }, 120_000);
+
+  it("should wait while the serial slots are held by another ceremony, rather than take a plain slot", async () => {
+    const [serialTask] = await world.raise([people[12]!], inventory("KF-4001"));
+    const [plainTask] = await world.raise([people[13]!]);
+    // Another desk holds the serial slot; its lease runs out soon (a stopped station's, say).
+    const other = await world.station("desk-other", new TestOperator(), { leaseMs: 1500 });
+    expect((await claimFitting(other, (t) => t.id === serialTask!.id))?.id).toBe(serialTask!.id);
+    const key = await VirtualKey.create({ enterpriseAttestation: { serial: "KF-4001" } });
+    const operator = new TestOperator();
+    const summary = await provision(key, operator, false);
+    expect(
+      operator.of("notice").some((n) => /^waiting: the slots that name an inventory serial/.test(n.message)),
+    ).toBe(true);
+    expect(summary.outcomes).toMatchObject([{ status: "provisioned", taskId: serialTask!.id }]);
+    expect((await world.pipeline.get(serialTask!.id))?.result).toMatchObject({ serial: "KF-4001" });
+    expect(await world.pipeline.get(plainTask!.id)).toMatchObject({ state: "pending", attempts: 0 });
+    await world.pipeline.cancel(plainTask!.id, { reason: "test over", signer: world.pipelineKey });
+  }, 60_000);
 });
