@@ -12,6 +12,7 @@ import type { UnmanagedAction } from "../core/plan/actions.js";
 import type { ActualState } from "../core/plan/actual.js";
 import { formerUpnsOf, type Plan, plan } from "../core/plan/plan.js";
 import { taskProfileOf } from "../core/plan/taskProfile.js";
+import type { RecordsHead } from "../core/records/recordsHead.js";
 import type { Spec } from "../core/spec/model.js";
 import { actionsByAssignment, decisionFromActions } from "./assignmentDecision.js";
 import type { AssignmentDecision, AssignmentInputs } from "./assignmentTypes.js";
@@ -43,11 +44,11 @@ export interface FleetOptions {
   stack?: string;
 }
 
-/** The record chain's latest (seq, hash); seq 0 and 64 zeros while the chain is empty. */
-export interface RecordsHead {
-  seq: number;
-  hash: string;
-}
+/**
+ * Where the records end (core/records/recordsHead.ts): every writer's chain head, with their total and
+ * digest; seq 0 and 64 zeros while the store is empty.
+ */
+export type { RecordsHead };
 
 export interface FleetOutputs {
   assignments: number;

@@ -3,6 +3,7 @@
 // program publishes as a stack output.
 import type { RecordActor } from "../core/records/model.js";
 import type { RecordStore } from "../core/records/recordStore.js";
+import type { RecordsHead } from "../core/records/recordsHead.js";
 import { type RevocationSubject, revokeCredential } from "../core/revocation/revokeCredential.js";
 import type { Provenance } from "../core/tasks/model.js";
 import type { CredentialDirectory } from "./backends.js";
@@ -36,12 +37,10 @@ export async function revokeWithRecord(
 }
 
 /**
- * The record chain's head (seq and hash), for the program to publish outside the store; undefined when the
+ * Where the records end (every chain's head, their total and digest), for the program to publish outside the store; undefined when the
  * store holds no records yet. Opens the store read-only (no signer) and never creates a SQLite file.
  */
-export async function readRecordsHead(
-  settings: ProviderSettings,
-): Promise<{ seq: number; hash: string } | undefined> {
+export async function readRecordsHead(settings: ProviderSettings): Promise<RecordsHead | undefined> {
   const { existsSync } = await import("node:fs");
   const { resolveStoreLocation } = await import("../core/tasks/openTaskStore.js");
   const loc = resolveStoreLocation(settings.taskStore);
