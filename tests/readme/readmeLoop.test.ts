@@ -4,25 +4,20 @@
 // reach a working stack: `pulumi up` raises tasks, the station provisions every key, the refresh makes every
 // assignment active and drift exits 0; and whatever the block started in the background is stopped, also
 // when a step fails. The same fresh copy runs the README's `npm run format` first.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTaskStore } from "../../core/tasks/openTaskStore.js";
-import { cliPath, repoRoot } from "../support/cli.js";
+import { type CliResult, cliPath, repoRoot, runProcess } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 import { commandsOf, copyRepository, readmeLoopBlock, readReadme } from "./readmeBlock.js";
 
 const install = "run 'bash scripts/setup.sh' (it installs the pulumi CLI)";
 const EMULATOR_PORT = 8443; // as the README's block gives it
 
-interface BashRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type BashRun = CliResult;
 
 /** The environment a newcomer's shell has before the block: none of Keyfleet's or Pulumi's settings. */
 function freshShellEnv(dir: string): NodeJS.ProcessEnv {
@@ -52,60 +47,12 @@ function runBlock(block: string, dir: string, timeoutMs: number): Promise<BashRu
     "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT",
     block,
   ].join("\n");
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], {
-      cwd: dir,
-      env: freshShellEnv(dir),
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const killGroup = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // the group is gone
-      }
-    };
-    const timer = setTimeout(() => {
-      stderr += `\n(readme-loop test: stopped after ${timeoutMs / 1000} s)`;
-      killGroup();
-    }, timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      killGroup(); // anything the block left in its group
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+  return runProcess("bash", ["-c", script], { cwd: dir, env: freshShellEnv(dir), timeoutMs, group: true });
 }
 
 /** `npm <args>` in the copy, as a newcomer runs it (the README's `npm run format`). */
 function runNpm(args: string[], dir: string): Promise<BashRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", args, {
-      cwd: dir,
-      env: freshShellEnv(dir),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runProcess("npm", args, { cwd: dir, env: freshShellEnv(dir) });
 }
 
 /** Processes (other than this one) whose working directory or command line is inside the folder. */

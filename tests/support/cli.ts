@@ -19,26 +19,60 @@ export async function runCli(
   if (!existsSync(cliPath)) {
     throw new Error(`${cliPath} is missing: run 'npm run build' (npm test does it first)`);
   }
+  return runProcess(process.execPath, [cliPath, ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    env: { ...process.env, ...opts.env },
+    input: opts.input ?? "",
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
+}
+
+/**
+ * Runs a command to its end and collects what it printed. With `group`, it runs in its own process group
+ * and the whole group is killed when it ends or overruns, so nothing it started in the background survives.
+ */
+export function runProcess(
+  command: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; group?: boolean },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd: opts.cwd ?? repoRoot,
-      env: { ...process.env, ...opts.env },
-      stdio: ["pipe", "pipe", "pipe"],
+    const child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      detached: opts.group === true,
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
+    child.stdout?.on("data", (d: Buffer) => {
       stdout += d.toString();
     });
-    child.stderr.on("data", (d: Buffer) => {
+    child.stderr?.on("data", (d: Buffer) => {
       stderr += d.toString();
     });
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    const stop = () => {
+      if (!opts.group) return child.kill("SIGKILL");
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is gone
+      }
+    };
+    const limit = opts.timeoutMs;
+    const timer =
+      limit === undefined
+        ? undefined
+        : setTimeout(() => {
+            stderr += `\n(stopped after ${limit / 1000} s)`;
+            stop();
+          }, limit);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
+      if (opts.group) stop(); // anything it left in its group
       resolve({ code: code ?? -1, stdout, stderr });
     });
-    child.stdin.end(opts.input ?? "");
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
