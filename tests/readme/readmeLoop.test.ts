@@ -105,6 +105,8 @@ let root: string;
 let dir: string;
 let run: BashRun;
 let format: BashRun;
+let check: BashRun;
+let bench: BashRun;
 
 beforeAll(async () => {
   requireTool("pulumi", install);
@@ -117,8 +119,10 @@ beforeAll(async () => {
   // The README's other commands that only a fresh tree shows working: `npm run format` before the loop
   // (after it, the stack's state and the loop's files would be in the tree it formats).
   format = await runNpm(["run", "format"], dir);
+  check = await runNpm(["run", "check"], dir);
+  bench = await runNpm(["run", "bench", "--", "ctap"], dir);
   run = await runBlock(block, dir, 240_000);
-}, 260_000);
+}, 420_000);
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
@@ -171,6 +175,16 @@ describe("README: the loop, step by step, against the local emulator", () => {
 
   it("should format a fresh tree with the README's `npm run format`", () => {
     expect(format.code, `${format.stdout}\n${format.stderr}`).toBe(0);
+  });
+
+  it("should pass the README's `npm run check` (types and lint) on a fresh tree", () => {
+    expect(check.code, `${check.stdout}\n${check.stderr}`).toBe(0);
+  });
+
+  it("should print the CTAP benchmark's tables with the README's `npm run bench -- ctap`", () => {
+    expect(bench.code, `${bench.stdout}\n${bench.stderr}`).toBe(0);
+    expect(bench.stdout).toMatch(/^## ctap$/m);
+    expect(bench.stdout).toMatch(/^\| .+ \|$/m);
   });
 
   it("should stop everything it started in the background", async () => {
