@@ -3,7 +3,8 @@
 // (node_modules linked in, dist copied, everything the commands make in the copy), loopback only. It must
 // reach a working stack: `pulumi up` raises tasks, the station provisions every key, the refresh makes every
 // assignment active and drift exits 0; and whatever the block started in the background is stopped, also
-// when a step fails. The same fresh copy runs the README's `npm run format` first.
+// when a step fails. The same fresh copy runs the README's `npm run format`, `npm run check` and
+// `npm run bench -- ctap` first.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
