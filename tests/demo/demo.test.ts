@@ -3,20 +3,12 @@
 // stop every process it started, and print neither a PIN nor the app's client secret. Interrupted, it still
 // stops everything; pointed at a folder it did not make, it refuses and touches nothing.
 import { spawn } from "node:child_process";
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { connect } from "node:net";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliPath, repoRoot, runCli } from "../support/cli.js";
+import { portRefuses, processesIn } from "../support/leftovers.js";
 import { requireTool } from "../support/tools.js";
 
 const install = "run 'bash scripts/install-pulumi.sh' (or 'bash scripts/setup.sh')";
@@ -39,33 +31,6 @@ function portOf(stdout: string): number {
   const m = /Emulator at https:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
   if (!m?.[1]) throw new Error(`the demo printed no emulator address:\n${stdout}`);
   return Number(m[1]);
-}
-
-function portRefuses(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
-}
-
-/** Processes (other than this one) whose working directory or command line is inside the folder. */
-function processesIn(dir: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    if (Number(pid) === process.pid) continue;
-    try {
-      const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-      if (cwd.startsWith(dir) || cmdline.includes(dir)) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // gone already, or not ours to read
-    }
-  }
-  return found;
 }
 
 afterAll(() => {

@@ -5,13 +5,13 @@
 // assignment active and drift exits 0; and whatever the block started in the background is stopped, also
 // when a step fails. The same fresh copy runs the README's `npm run format`, `npm run check` and
 // `npm run bench -- ctap` first.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { connect } from "node:net";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTaskStore } from "../../core/tasks/openTaskStore.js";
 import { type CliResult, cliPath, repoRoot, runProcess } from "../support/cli.js";
+import { portRefuses, processesIn } from "../support/leftovers.js";
 import { requireTool } from "../support/tools.js";
 import { commandsOf, copyRepository, readmeLoopBlock, readReadme } from "./readmeBlock.js";
 
@@ -54,33 +54,6 @@ function runBlock(block: string, dir: string, timeoutMs: number): Promise<BashRu
 /** `npm <args>` in the copy, as a newcomer runs it (the README's `npm run format`). */
 function runNpm(args: string[], dir: string): Promise<BashRun> {
   return runProcess("npm", args, { cwd: dir, env: freshShellEnv(dir) });
-}
-
-/** Processes (other than this one) whose working directory or command line is inside the folder. */
-function processesIn(dir: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    if (Number(pid) === process.pid) continue;
-    try {
-      const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-      if (cwd.startsWith(dir) || cmdline.includes(dir)) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // gone already, or not ours to read
-    }
-  }
-  return found;
-}
-
-function portRefuses(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
 }
 
 /** What the block's background processes wrote (.keyfleet/*.log), for a failure's message. */
