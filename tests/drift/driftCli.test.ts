@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DriftReport } from "../../core/drift/index.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
-import { runCli } from "../support/cli.js";
+import { emulatorEntraEnv, runCli } from "../support/cli.js";
 import { PROFILES, personYaml, YK } from "./support/driftFleet.js";
 
 const ADA = "11111111-1111-4111-8111-111111111111";
@@ -99,15 +99,7 @@ describe("keyfleet drift", () => {
   it("should read Entra and the task store, and keep the client secret out of its output", async () => {
     const r = await runCli(["drift", dir, "--format", "json"], {
       env: {
-        KEYFLEET_ENTRA_AUTH: "client-secret",
-        AZURE_TENANT_ID: emu.tenantId,
-        AZURE_CLIENT_ID: emu.clientId,
-        AZURE_CLIENT_SECRET: emu.clientSecret,
-        KEYFLEET_ENTRA_CLOUD: "custom",
-        AZURE_AUTHORITY_HOST: emu.url,
-        KEYFLEET_GRAPH_SCOPE: "https://graph.microsoft.com/.default",
-        KEYFLEET_GRAPH_URL: emu.url,
-        KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
+        ...emulatorEntraEnv(emu),
         KEYFLEET_TASK_STORE: `sqlite:${join(dir, "tasks.db")}`,
       },
     });

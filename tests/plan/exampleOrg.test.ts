@@ -9,7 +9,7 @@ import type { Spec } from "../../core/spec/index.js";
 import { loadSpecDir } from "../../core/spec/index.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { loadTenantSeed, type TenantSeed } from "../../emulator/tenant.js";
-import { repoRoot, runCli } from "../support/cli.js";
+import { emulatorEntraEnv, repoRoot, runCli } from "../support/cli.js";
 
 interface PlanAction {
   kind: string;
@@ -44,15 +44,7 @@ beforeAll(async () => {
   seed = loadTenantSeed(undefined);
   const r = await runCli(["plan", join(repoRoot, "specs"), "--json", "--first-run", "--today", today], {
     env: {
-      KEYFLEET_ENTRA_AUTH: "client-secret",
-      AZURE_TENANT_ID: emu.tenantId,
-      AZURE_CLIENT_ID: emu.clientId,
-      AZURE_CLIENT_SECRET: emu.clientSecret,
-      KEYFLEET_ENTRA_CLOUD: "custom",
-      AZURE_AUTHORITY_HOST: emu.url,
-      KEYFLEET_GRAPH_SCOPE: "https://graph.microsoft.com/.default",
-      KEYFLEET_GRAPH_URL: emu.url,
-      KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
+      ...emulatorEntraEnv(emu),
       KEYFLEET_TASK_STORE: `sqlite:${join(dir, "tasks.db")}`,
     },
   });

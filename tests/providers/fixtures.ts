@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import type { RunningEmulator } from "../../emulator/index.js";
 import type { AssignmentInputs } from "../../providers/assignmentTypes.js";
 import type { RunApprovalInputs } from "../../providers/runApproval.js";
-import { repoRoot } from "../support/cli.js";
+import { emulatorEntraEnv, repoRoot } from "../support/cli.js";
 import { type DynamicProviderHost, urnFor } from "../support/pulumiHost.js";
 
 export const project = "keyfleet";
@@ -130,15 +130,7 @@ export function cliEnvFor(
   files: { taskStore: string; pipelinePublicKey: string; stationKeys: string },
 ): NodeJS.ProcessEnv {
   return {
-    KEYFLEET_ENTRA_AUTH: "client-secret",
-    AZURE_TENANT_ID: emu.tenantId,
-    AZURE_CLIENT_ID: emu.clientId,
-    AZURE_CLIENT_SECRET: emu.clientSecret,
-    KEYFLEET_ENTRA_CLOUD: "custom",
-    AZURE_AUTHORITY_HOST: emu.url,
-    KEYFLEET_GRAPH_SCOPE: "https://graph.microsoft.com/.default",
-    KEYFLEET_GRAPH_URL: emu.url,
-    KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
+    ...emulatorEntraEnv(emu),
     KEYFLEET_TASK_STORE: `sqlite:${files.taskStore}`,
     KEYFLEET_PIPELINE_PUBLIC_KEY: files.pipelinePublicKey,
     KEYFLEET_STATION_KEYS: files.stationKeys,

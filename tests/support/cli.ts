@@ -2,6 +2,24 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { RunningEmulator } from "../../emulator/index.js";
+
+/** The Entra settings a `keyfleet` CLI run needs to sign in to the emulator as its pipeline app. */
+export function emulatorEntraEnv(
+  emu: Pick<RunningEmulator, "tenantId" | "clientId" | "clientSecret" | "url" | "caCertPath">,
+): NodeJS.ProcessEnv {
+  return {
+    KEYFLEET_ENTRA_AUTH: "client-secret",
+    AZURE_TENANT_ID: emu.tenantId,
+    AZURE_CLIENT_ID: emu.clientId,
+    AZURE_CLIENT_SECRET: emu.clientSecret,
+    KEYFLEET_ENTRA_CLOUD: "custom",
+    AZURE_AUTHORITY_HOST: emu.url,
+    KEYFLEET_GRAPH_SCOPE: "https://graph.microsoft.com/.default",
+    KEYFLEET_GRAPH_URL: emu.url,
+    KEYFLEET_ENTRA_CA_FILE: emu.caCertPath,
+  };
+}
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const cliPath = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
