@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { gatherFleet } from "./providers/fleetData.js";
 import { declareFleet, fleetOptionsFromConfig } from "./providers/fleetDeclaration.js";
 import { readRecordsHead } from "./providers/pipelineAudit.js";
+import { prepareSdkForScale } from "./providers/programRuntime.js";
 import { pipelineTrust, providerSettings } from "./providers/providerSettings.js";
 
 export default async function keyfleet() {
@@ -26,14 +27,6 @@ export default async function keyfleet() {
       `keyfleet: the directory does not know ${data.unresolved.join(", ")}; their keys are not declared`,
     );
   }
-  // The Node SDK records a formatted stack (mapped through source maps) on every promise it creates; at 10,000
-  // resources that took minutes and ran the program out of heap (providers/README.md, "Scale"). Keyfleet's
-  // errors carry their meaning in the message (file:line:col for specs), so declarations run without stacks.
-  Error.stackTraceLimit = 0;
-  // The SDK also records each resource's source position and stack trace in state, reading them from a
-  // `new Error().stack` it takes with the limit lifted: about 680 of a KeyAssignment's bytes, and a formatted
-  // (source-mapped) stack per resource. A stack formatted to its first line alone gives it no frames, so it
-  // records none; errors still read "Name: message", as they did with the limit at 0.
-  Error.prepareStackTrace = (error: Error) => `${error.name}: ${error.message}`;
+  prepareSdkForScale();
   return declareFleet(data, options, () => readRecordsHead(settings));
 }
