@@ -27,6 +27,7 @@ import type {
   AssignmentOutputs,
   StoredAssignment,
 } from "./assignmentTypes.js";
+import { assignmentFromWire, type DeclaredAssignment } from "./assignmentWire.js";
 import type { Fido2Credential, ProviderBackends, RevocationSubject } from "./backends.js";
 import { backendsFor, configureBackends, stackOptions } from "./configuredBackends.js";
 import { PIPELINE_ACTOR, pipelineProvenance } from "./pipelineAudit.js";
@@ -401,21 +402,22 @@ async function release(
   });
 }
 
-export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInputs, StoredAssignment>> = {
+export const assignmentProvider: Required<dynamic.ResourceProvider<DeclaredAssignment, StoredAssignment>> = {
   async configure(req) {
     configureBackends(req.config);
   },
 
+  // The checked inputs go back as declared: they are what state keeps (assignmentWire.ts).
   async check(_olds, news) {
-    return { inputs: news, failures: checkAssignmentInputs(news) };
+    return { inputs: news, failures: checkAssignmentInputs(assignmentFromWire(news)) };
   },
 
   async diff(_id, olds, news) {
-    return diffAssignment(olds, news);
+    return diffAssignment(olds, assignmentFromWire(news));
   },
 
   async create(inputs) {
-    return execute(inputs);
+    return execute(assignmentFromWire(inputs));
   },
 
   async read(id, props) {
@@ -459,7 +461,7 @@ export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentInp
   },
 
   async update(_id, _olds, news) {
-    const { outs } = await execute(news);
+    const { outs } = await execute(assignmentFromWire(news));
     return { outs };
   },
 

@@ -186,17 +186,15 @@ export function declareFleet(
     dependsOn: [approval],
   };
   const byAssignment = actionsByAssignment(result.actions);
-  const resources = desired.map(
-    (a) =>
-      new KeyAssignment(
-        resourceNameFor(a.personId ?? "", a.slot),
-        assignmentInputsFor(
-          a,
-          data.spec,
-          withStack(decisionFromActions(byAssignment.get(a.id) ?? [], a.id), options.stack),
-        ),
-        keyOptions,
-      ),
+  const declared = desired.map((a) =>
+    assignmentInputsFor(
+      a,
+      data.spec,
+      withStack(decisionFromActions(byAssignment.get(a.id) ?? [], a.id), options.stack),
+    ),
+  );
+  const resources = declared.map(
+    (inputs) => new KeyAssignment(resourceNameFor(inputs.objectId, inputs.slot), inputs, keyOptions),
   );
   const removals = result.actions
     .filter((a): a is UnmanagedAction => a.kind === "unmanaged-remove" && a.personId !== undefined)
@@ -214,20 +212,25 @@ export function declareFleet(
           { dependsOn: [approval] },
         ),
     );
-  const rows = pulumi.all(
-    resources.map((r) =>
-      pulumi.all([r.assignmentId, r.userPrincipalName, r.status, r.objectId, r.slot, r.taskState, r.failure]),
-    ),
-  );
+  // Only what the provider decides comes back from the engine; the ids and the UPN are the program's own.
+  // Every Output combined costs the SDK promises per resource, so each row combines three.
+  const rows = pulumi
+    .all(resources.map((r) => pulumi.all([r.status, r.taskState, r.failure])))
+    .apply((outs) =>
+      outs.map(([status, taskState, failure], i) => {
+        const { assignmentId, userPrincipalName, objectId, slot } = declared[i] as AssignmentInputs;
+        return { assignmentId, userPrincipalName, objectId, slot, status, taskState, failure };
+      }),
+    );
   const counts = rows.apply((rs) => {
     const c: Record<string, number> = { pending: 0, active: 0 };
-    for (const [, , status] of rs) c[status] = (c[status] ?? 0) + 1;
+    for (const { status } of rs) c[status] = (c[status] ?? 0) + 1;
     return c;
   });
   const pending = rows.apply((rs) =>
     rs
-      .filter(([, , status]) => status === "pending")
-      .map(([assignmentId, userPrincipalName, , , slot, taskState, failure]) => ({
+      .filter((r) => r.status === "pending")
+      .map(({ assignmentId, userPrincipalName, slot, taskState, failure }) => ({
         assignmentId,
         userPrincipalName,
         slot,
@@ -253,7 +256,7 @@ export function declareFleet(
   if (options.manageGroup || options.conditionalAccess !== "off") {
     // People with at least one active key: the policy must never target someone who cannot satisfy it yet.
     const members = rows.apply((rs) =>
-      [...new Set(rs.filter(([, , s]) => s === "active").map(([, , , objectId]) => objectId))].sort(),
+      [...new Set(rs.filter((r) => r.status === "active").map((r) => r.objectId))].sort(),
     );
     const group = new azuread.Group("keyfleet-provisioned", {
       displayName: options.groupName,

@@ -3,6 +3,7 @@
 // (providers/assignmentProvider.ts → dist/providers/assignmentProvider.js) from the project at call time.
 import type * as pulumi from "@pulumi/pulumi";
 import type { AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
+import { assignmentToWire } from "./assignmentWire.js";
 import { forwardingProviderText, ThinDynamicResource } from "./thinProvider.js";
 
 /**
@@ -18,27 +19,22 @@ export const keyAssignmentProviderText = forwardingProviderText(
 export const keyAssignmentModule = "keyfleet";
 export const keyAssignmentType = "KeyAssignment";
 
-export type KeyAssignmentArgs = { [K in keyof AssignmentInputs]: pulumi.Input<AssignmentInputs[K]> };
-
 /** One (person, slot): named `<objectId>-<slot>` so that a UPN rename never replaces (and revokes) a key. */
 export class KeyAssignment extends ThinDynamicResource {
-  // Only what the program reads (fleetDeclaration.ts: counts, pending, the group's members): the SDK makes an
-  // Output, with its promises and resolvers, for every property declared, and state holds every output anyway.
+  // What the provider decides and the program reads (fleetDeclaration.ts: counts, pending, the group's
+  // members). The SDK makes an Output for every property passed, inputs included; state holds every output.
   declare readonly status: pulumi.Output<AssignmentOutputs["status"]>;
-  declare readonly userPrincipalName: pulumi.Output<string>;
-  declare readonly assignmentId: pulumi.Output<string>;
-  declare readonly objectId: pulumi.Output<string>;
-  declare readonly slot: pulumi.Output<string>;
   declare readonly taskState: pulumi.Output<string>;
   declare readonly failure: pulumi.Output<string>;
 
-  constructor(name: string, args: KeyAssignmentArgs, opts?: pulumi.CustomResourceOptions) {
+  /** Plain values, not Outputs: the program knows every input before it declares (assignmentWire.ts). */
+  constructor(name: string, args: AssignmentInputs, opts?: pulumi.CustomResourceOptions) {
     super(
       keyAssignmentProviderText,
       keyAssignmentModule,
       keyAssignmentType,
       name,
-      { ...args, status: undefined, taskState: undefined, failure: undefined },
+      { ...assignmentToWire(args), status: undefined, taskState: undefined, failure: undefined },
       opts,
     );
   }

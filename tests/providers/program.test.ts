@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { readSpec } from "../../core/spec/load.js";
+import { assignmentFromWire, type DeclaredAssignment } from "../../providers/assignmentWire.js";
 import { gatherFleet } from "../../providers/fleetData.js";
 import { fleetOptionsFromConfig } from "../../providers/fleetDeclaration.js";
 import { providerSettings } from "../../providers/providerSettings.js";
@@ -60,19 +61,27 @@ describe("the Pulumi program under mocks", () => {
     expect(others.map((r) => r.type)).toEqual(["pulumi-nodejs:dynamic/keyfleet:RunApproval"]);
     expect(others[0]?.inputs).toMatchObject({ revocations: 0, unmanaged: [], allowMassRevoke: false });
     for (const k of keys) {
-      expect(k.name).toBe(`${k.inputs.objectId}-${k.inputs.slot}`);
-      expect(k.inputs.assignmentId).toBe(`${k.inputs.objectId}/${k.inputs.slot}`);
-      expect(String(k.inputs.userPrincipalName)).toContain("@");
+      // The wire form (providers/assignmentWire.ts): no objectId or slot beside the id, defaults left out.
+      const optional = ["adopt", "lostSince"].filter((key) => key in k.inputs);
+      expect(Object.keys(k.inputs).sort()).toEqual(
+        ["__provider", "assignmentId", "decision", "profile", "userPrincipalName", ...optional].sort(),
+      );
+      const a = assignmentFromWire(k.inputs as unknown as DeclaredAssignment);
+      expect(k.name).toBe(`${a.objectId}-${a.slot}`);
+      expect(a.objectId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(String(a.userPrincipalName)).toContain("@");
       expect(typeof k.inputs.__provider).toBe("string");
       // Room is left for the station's registration marker.
-      expect((k.inputs.profile as { displayName: string }).displayName.length).toBeLessThanOrEqual(19);
-      expect(k.inputs.decision).toMatchObject({ kind: "provision", generation: 1 });
+      expect(a.profile.displayName.length).toBeLessThanOrEqual(19);
+      expect(typeof k.inputs.decision).toBe("string");
+      expect(a.decision).toMatchObject({ kind: "provision", generation: 1 });
     }
     expect(new Set(keys.map((k) => k.name)).size).toBe(keys.length);
     // The example specs' people with active slots all appear; retired and lost-only slots do not add keys.
     const spec = await readSpec(join(repoRoot, "specs"));
     const named = spec.people.flatMap((p) => p.slots.filter((s) => s.state === "active").map((s) => s.name));
-    expect(keys.filter((k) => !String(k.inputs.slot).startsWith("group-")).length).toBeGreaterThanOrEqual(
+    const slots = keys.map((k) => assignmentFromWire(k.inputs as unknown as DeclaredAssignment).slot);
+    expect(slots.filter((slot) => !slot.startsWith("group-")).length).toBeGreaterThanOrEqual(
       named.length - spec.people.filter((p) => p.leaving !== undefined).length * 2,
     );
     expect(out.counts.pending).toBe(keys.length);
