@@ -1,4 +1,4 @@
-// The real engine with the program's resource options and removals: one project (file:// backend, Entra
+// The real engine with the program's resource options and removals (and its SDK settings): one project (file:// backend, Entra
 // emulator, SQLite store) through `pulumi up` runs where an unmanaged credential the policy names is removed and
 // the records head is published, a protected person's removal fails and revokes nothing, and with
 // retainOnDelete a removed person's key stays registered while the stack forgets it.
@@ -117,6 +117,20 @@ async function verifyAgainstStackHead() {
 
 describe("pulumi up with protect, retainOnDelete and unmanaged removal", () => {
   let benKey: string;
+
+  it("should send the engine the SDK's per-resource debug messages only when KEYFLEET_PULUMI_SDK_DEBUG=1", async () => {
+    // providers/programRuntime.ts: each is a gRPC call per registration, dropped unless run with --debug.
+    const registering = /Registering resource: t=pulumi-nodejs:dynamic\/keyfleet:KeyAssignment/;
+    const quiet = await project.ok(["preview", "--debug"]);
+    expect(quiet).toContain("keyfleet:KeyAssignment");
+    expect(quiet).not.toMatch(registering);
+    project.env.KEYFLEET_PULUMI_SDK_DEBUG = "1";
+    try {
+      expect(await project.ok(["preview", "--debug"])).toMatch(registering);
+    } finally {
+      delete project.env.KEYFLEET_PULUMI_SDK_DEBUG;
+    }
+  }, 300_000);
 
   it("should remove an unmanaged credential the policy names and publish the records head", async () => {
     const old = await registerPasskey(entra, ada, withdrawn, "old Security Key");
