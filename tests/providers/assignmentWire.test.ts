@@ -3,7 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { checkAssignmentInputs, comparedDigest } from "../../providers/assignmentDiff.js";
 import type { AssignmentInputs } from "../../providers/assignmentTypes.js";
-import { assignmentFromWire, assignmentToWire, type DeclaredAssignment } from "../../providers/assignmentWire.js";
+import {
+  assignmentFromWire,
+  assignmentToWire,
+  type DeclaredAssignment,
+} from "../../providers/assignmentWire.js";
 import { assignmentInputs, yubikey5 } from "./fixtures.js";
 
 const decision: NonNullable<AssignmentInputs["decision"]> = {
