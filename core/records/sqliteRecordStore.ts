@@ -1,5 +1,6 @@
 // The SQLite backend of the RecordStore, in the same file as the tasks: `chain_records` holds one chain per
 // writer key, keyed (chain, seq); `records` is the legacy chain of stores written before, read as it is.
+import { GroupCommit } from "../tasks/sqliteGroupCommit.js";
 import {
   openSqliteDatabase,
   requireTable,
@@ -68,11 +69,13 @@ class SqliteRecordRows implements RecordRows {
   private readonly chains: boolean;
   private readonly headStmt;
   private readonly insertStmt;
+  private readonly writes: GroupCommit;
 
   constructor(
     private readonly db: SqliteDatabase,
     private readonly path: string,
   ) {
+    this.writes = new GroupCommit(db);
     this.chains =
       db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chain_records'").get() !==
       undefined;
@@ -101,14 +104,12 @@ class SqliteRecordRows implements RecordRows {
   async insert(chain: string, after: ChainHead, records: readonly AuditRecord[]): Promise<boolean> {
     const insert = this.insertStmt;
     if (!insert) throw new Error(`${this.path} was opened read-only: records cannot be appended`);
-    return this.db
-      .transaction(() => {
-        const now = this.readHead(chain);
-        if ((now?.seq ?? 0) !== after.seq || (now && now.hash !== after.hash)) return false;
-        for (const r of records) insert.run(chain, r.seq, r.at, r.action, JSON.stringify(r));
-        return true;
-      })
-      .immediate();
+    return this.writes.write(() => {
+      const now = this.readHead(chain);
+      if ((now?.seq ?? 0) !== after.seq || (now && now.hash !== after.hash)) return false;
+      for (const r of records) insert.run(chain, r.seq, r.at, r.action, JSON.stringify(r));
+      return true;
+    });
   }
 
   async rows(): Promise<RawRecordRow[]> {

@@ -1,6 +1,8 @@
 // The SQLite backend of the TaskStore. Every read-modify-write runs in BEGIN IMMEDIATE, so the busy
-// handler serialises writers across processes (DEFERRED upgrades fail with SQLITE_BUSY despite it).
+// handler serialises writers across processes (DEFERRED upgrades fail with SQLITE_BUSY despite it), and
+// writes made at once share one commit (sqliteGroupCommit.ts).
 import { chmodSync } from "node:fs";
+import type Database from "better-sqlite3";
 import { TaskStoreError } from "./errors.js";
 import type { Task, TaskQuery } from "./model.js";
 import {
@@ -11,6 +13,7 @@ import {
 } from "./sqliteDatabase.js";
 import type { TaskStore, TaskStoreOptions } from "./store.js";
 import { claimableTask, type ListOptions, listedTask, taskFromRow } from "./taskDoc.js";
+import { GroupCommit } from "./sqliteGroupCommit.js";
 import { EngineTaskStore, type TaskRows } from "./taskStoreEngine.js";
 import { eligibleAt } from "./transitions.js";
 
@@ -52,8 +55,12 @@ export function openSqliteTaskStore(
 
 class SqliteTaskRows implements TaskRows {
   private readonly stmts;
+  private readonly writes: GroupCommit;
+  /** Queries by their SQL: a query's shape repeats (one per filter combination), preparing it costs. */
+  private readonly queries = new Map<string, Database.Statement>();
 
   constructor(private readonly db: SqliteDatabase) {
+    this.writes = new GroupCommit(db);
     this.stmts = {
       insert: db.prepare(
         `INSERT INTO tasks (id, assignment_id, generation, kind, state, person_object_id, user_principal_name,
@@ -97,20 +104,18 @@ class SqliteTaskRows implements TaskRows {
   }
 
   async insert(task: Task): Promise<{ task: Task; created: boolean }> {
-    return this.db
-      .transaction(() => {
-        const info = this.stmts.insert.run(this.row(task));
-        if (info.changes === 1) return { task, created: true };
-        const existing = this.stmts.get.get(task.id) as string | undefined;
-        if (existing === undefined) {
-          throw new TaskStoreError(
-            "bad-input",
-            `task ${task.id} collides with another (assignment, generation)`,
-          );
-        }
-        return { task: taskFromRow(task.id, existing), created: false };
-      })
-      .immediate();
+    return this.writes.write(() => {
+      const info = this.stmts.insert.run(this.row(task));
+      if (info.changes === 1) return { task, created: true };
+      const existing = this.stmts.get.get(task.id) as string | undefined;
+      if (existing === undefined) {
+        throw new TaskStoreError(
+          "bad-input",
+          `task ${task.id} collides with another (assignment, generation)`,
+        );
+      }
+      return { task: taskFromRow(task.id, existing), created: false };
+    });
   }
 
   async get(id: string): Promise<Task | undefined> {
@@ -140,21 +145,24 @@ class SqliteTaskRows implements TaskRows {
     if (where.length > 0) sql += ` WHERE ${where.join(" AND ")}`;
     sql += " ORDER BY created_at, id";
     if (q.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(q.limit))}`;
-    const rows = this.db.prepare(sql).all(...args) as { id: string; doc: string }[];
+    let stmt = this.queries.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.queries.set(sql, stmt);
+    }
+    const rows = stmt.all(...args) as { id: string; doc: string }[];
     return rows.flatMap((r) => listedTask(r.id, r.doc, opts) ?? []);
   }
 
   async mutate(id: string, fn: (t: Task) => Task): Promise<Task> {
-    return this.db
-      .transaction(() => {
-        const doc = this.stmts.get.get(id) as string | undefined;
-        if (doc === undefined) throw new TaskStoreError("not-found", `no task ${id}`);
-        const before = taskFromRow(id, doc);
-        const after = fn(before);
-        if (after !== before) this.stmts.update.run(this.row(after));
-        return after;
-      })
-      .immediate();
+    return this.writes.write(() => {
+      const doc = this.stmts.get.get(id) as string | undefined;
+      if (doc === undefined) throw new TaskStoreError("not-found", `no task ${id}`);
+      const before = taskFromRow(id, doc);
+      const after = fn(before);
+      if (after !== before) this.stmts.update.run(this.row(after));
+      return after;
+    });
   }
 
   async claimOne(
@@ -162,26 +170,24 @@ class SqliteTaskRows implements TaskRows {
     accept: (t: Task, gateOpen: boolean) => Task | undefined,
   ): Promise<Task | undefined> {
     const nowIso = now.toISOString();
-    return this.db
-      .transaction(() => {
-        for (let offset = 0; ; offset += 64) {
-          const docs = this.stmts.candidates.all(nowIso, offset) as string[];
-          for (const doc of docs) {
-            const t = claimableTask(doc);
-            if (!t) continue;
-            const gateOpen =
-              t.revoke !== undefined &&
-              this.stmts.done.get(t.revoke.afterAssignmentId, t.revoke.afterGeneration) !== undefined;
-            const claimed = accept(t, gateOpen);
-            if (claimed) {
-              this.stmts.update.run(this.row(claimed));
-              return claimed;
-            }
+    return this.writes.write(() => {
+      for (let offset = 0; ; offset += 64) {
+        const docs = this.stmts.candidates.all(nowIso, offset) as string[];
+        for (const doc of docs) {
+          const t = claimableTask(doc);
+          if (!t) continue;
+          const gateOpen =
+            t.revoke !== undefined &&
+            this.stmts.done.get(t.revoke.afterAssignmentId, t.revoke.afterGeneration) !== undefined;
+          const claimed = accept(t, gateOpen);
+          if (claimed) {
+            this.stmts.update.run(this.row(claimed));
+            return claimed;
           }
-          if (docs.length < 64) return undefined;
         }
-      })
-      .immediate();
+        if (docs.length < 64) return undefined;
+      }
+    });
   }
 
   async expired(now: Date): Promise<Task[]> {
