@@ -1,6 +1,6 @@
 // The KeyAssignment provider's implementation, loaded at call time by the thin serialized provider
-// (providers/keyAssignment.ts). It reads Entra and the task store afresh on every call; nothing is cached
-// across runs. Compiled to dist/providers/assignmentProvider.js by `npm run build`.
+// (providers/keyAssignment.ts). It reads the task store afresh on every call, and Entra whenever what it
+// does depends on Entra (all but a plain provision); nothing is cached across runs. Compiled to dist/providers/assignmentProvider.js by `npm run build`.
 //
 // Deferred revocation (a replacement never locks a person out): when a profile change needs a new key, Pulumi
 // creates the replacement first (raising task generation g+1) and deletes the old resource afterwards. That
@@ -266,11 +266,18 @@ class StalePlanError extends Error {
 async function execute(inputs: AssignmentInputs): Promise<{ id: string; outs: AssignmentOutputs }> {
   const b = await backendsFor(`provision ${inputs.assignmentId}`);
   const base = emptyOutputs(inputs, comparedDigest(inputs));
-  const [all, listed, retireNow] = await Promise.all([
+  // A provision that revokes nothing and has no deferred revocations never reads Entra's answer (it raises
+  // a task and cancels superseded ones, both judged on the store): the first `up` of a fleet asks Graph
+  // nothing per person. Every other decision is checked against a fresh read.
+  const plain = (d?: AssignmentDecision) => d?.kind === "provision" && d.revokeNow.length === 0;
+  const [all, retireNow, fresh] = await Promise.all([
     personTasks(b, inputs.objectId),
-    b.directory.listFido2(inputs.objectId),
     retiringTasks(b, inputs.assignmentId),
+    plain(inputs.decision) ? undefined : b.directory.listFido2(inputs.objectId),
   ]);
+  const listed =
+    fresh ??
+    (retireNow.length > 0 ? await b.directory.listFido2(inputs.objectId) : ([] as Fido2Credential[]));
   const d: AssignmentDecision | undefined = inputs.decision ?? freshDecision(inputs, all, listed, today());
   if (!d) throw new Error(`keyfleet: ${inputs.assignmentId}: the plan holds no key for this assignment`);
   const tasks = all.filter((t) => t.assignmentId === inputs.assignmentId);
@@ -282,9 +289,10 @@ async function execute(inputs: AssignmentInputs): Promise<{ id: string; outs: As
 
   // Lost keys go first, and retiring keys whose replacement is active; both were approved with the plan.
   const creds = await revokeApproved(b, inputs, d.revokeNow, listed, retireNow, d.reason);
-  const retire = (await retiringTasks(b, inputs.assignmentId)).filter((t) =>
-    creds.some((c) => c.id === t.revoke?.methodId),
-  );
+  // A revocation cancels the deferred ones it makes moot: read them again only then.
+  const retire = (
+    creds.length < listed.length ? await retiringTasks(b, inputs.assignmentId) : retireNow
+  ).filter((t) => creds.some((c) => c.id === t.revoke?.methodId));
   const retiring = () => retiringIds(retire, creds);
   const byGeneration = (g: number) => tasks.find((t) => t.generation === g);
 
