@@ -15,7 +15,7 @@ import { taskProfileOf } from "../core/plan/taskProfile.js";
 import type { RecordsHead } from "../core/records/recordsHead.js";
 import type { Spec } from "../core/spec/model.js";
 import { actionsByAssignment, decisionFromActions } from "./assignmentDecision.js";
-import type { AssignmentDecision, AssignmentInputs } from "./assignmentTypes.js";
+import type { AssignmentDecision, AssignmentInputs, AssignmentOutputs } from "./assignmentTypes.js";
 import { KeyAssignment, resourceNameFor } from "./keyAssignment.js";
 import type { ApprovedAssignment, RunApprovalInputs } from "./runApproval.js";
 import { RunApproval } from "./runApprovalResource.js";
@@ -213,14 +213,19 @@ export function declareFleet(
         ),
     );
   // Only what the provider decides comes back from the engine; the ids and the UPN are the program's own.
-  // Every Output combined costs the SDK promises per resource, so each row combines three.
+  // Every Output made costs the SDK promises, so the three outputs of every resource meet in one `all`.
   const rows = pulumi
-    .all(resources.map((r) => pulumi.all([r.status, r.taskState, r.failure])))
+    .all(resources.flatMap((r) => [r.status, r.taskState, r.failure] as pulumi.Output<string>[]))
     .apply((outs) =>
-      outs.map(([status, taskState, failure], i) => {
-        const { assignmentId, userPrincipalName, objectId, slot } = declared[i] as AssignmentInputs;
-        return { assignmentId, userPrincipalName, objectId, slot, status, taskState, failure };
-      }),
+      declared.map(({ assignmentId, userPrincipalName, objectId, slot }, i) => ({
+        assignmentId,
+        userPrincipalName,
+        objectId,
+        slot,
+        status: outs[3 * i] as AssignmentOutputs["status"],
+        taskState: outs[3 * i + 1] as string,
+        failure: outs[3 * i + 2] as string,
+      })),
     );
   const counts = rows.apply((rs) => {
     const c: Record<string, number> = { pending: 0, active: 0 };
