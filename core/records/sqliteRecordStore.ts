@@ -1,12 +1,13 @@
 // The SQLite backend of the RecordStore, in the same file as the tasks: `chain_records` holds one chain per
 // writer key, keyed (chain, seq); `records` is the legacy chain of stores written before, read as it is.
-import { GroupCommit } from "../tasks/sqliteGroupCommit.js";
+
 import {
   openSqliteDatabase,
   requireTable,
   type SqliteDatabase,
   type SqliteOpenMode,
 } from "../tasks/sqliteDatabase.js";
+import { GroupCommit } from "../tasks/sqliteGroupCommit.js";
 import { type AuditRecord, LEGACY_CHAIN } from "./model.js";
 import {
   ChainedRecordStore,

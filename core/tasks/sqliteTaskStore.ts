@@ -11,9 +11,9 @@ import {
   type SqliteDatabase,
   type SqliteOpenMode,
 } from "./sqliteDatabase.js";
+import { GroupCommit } from "./sqliteGroupCommit.js";
 import type { TaskStore, TaskStoreOptions } from "./store.js";
 import { claimableTask, type ListOptions, listedTask, taskFromRow } from "./taskDoc.js";
-import { GroupCommit } from "./sqliteGroupCommit.js";
 import { EngineTaskStore, type TaskRows } from "./taskStoreEngine.js";
 import { eligibleAt } from "./transitions.js";
 
