@@ -16,7 +16,8 @@ import { loadPublicKey, writeNewSigningKey } from "../../core/signing/keyFiles.j
 import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
 import { comparedDigest } from "../../providers/assignmentDiff.js";
-import type { AssignmentOutputs } from "../../providers/assignmentTypes.js";
+import type { AssignmentInputs, AssignmentOutputs } from "../../providers/assignmentTypes.js";
+import { assignmentToWire } from "../../providers/assignmentWire.js";
 import { readRecordsHead } from "../../providers/openBackends.js";
 import { repoRoot } from "../support/cli.js";
 import {
@@ -98,7 +99,8 @@ afterAll(async () => {
 });
 
 const urn = (name: string) => urnFor(project, resourceType, name);
-const withProvider = (p: object): Props => ({ ...p, __provider: provider });
+// What the engine hands the host: the inputs in the wire form today's program declares.
+const withProvider = (p: AssignmentInputs): Props => ({ ...assignmentToWire(p), __provider: provider });
 const methodIds = (objectId: string) => fido2MethodIds(entra, objectId);
 
 describe("KeyAssignment through the dynamic-provider host", () => {
