@@ -11,8 +11,8 @@ import { writeNewSigningKey } from "../core/signing/keyFiles.js";
 import { startEmulator } from "../emulator/index.js";
 import { addSyntheticUsers, loadTenantSeed } from "../emulator/tenant.js";
 import {
-  assignmentInputs,
   compiledProviderText,
+  declaredInputs,
   emulatorConfig,
   ykFleetYaml,
 } from "../tests/providers/fixtures.js";
@@ -44,7 +44,7 @@ async function grpcFigures(n: number): Promise<(string | number)[]> {
     const states: Record<string, unknown>[] = [];
     const created = await measure(async () => {
       for (const objectId of ids) {
-        const inputs = assignmentInputs({ objectId, userPrincipalName: `${objectId}@bench.example` });
+        const inputs = declaredInputs({ objectId, userPrincipalName: `${objectId}@bench.example` });
         const r = await host.create(urnFor("keyfleet", type, `${objectId}-primary`), {
           ...inputs,
           __provider: provider,

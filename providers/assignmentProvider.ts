@@ -1,6 +1,7 @@
 // The KeyAssignment provider's implementation, loaded at call time by the thin serialized provider
 // (providers/keyAssignment.ts). It reads the task store afresh on every call, and Entra whenever what it
-// does depends on Entra (all but a plain provision); nothing is cached across runs. Compiled to dist/providers/assignmentProvider.js by `npm run build`.
+// does depends on Entra (all but a plain provision); nothing is cached across runs. Compiled to
+// dist/providers/assignmentProvider.js by `npm run build`.
 //
 // Deferred revocation (a replacement never locks a person out): when a profile change needs a new key, Pulumi
 // creates the replacement first (raising task generation g+1) and deletes the old resource afterwards. That
@@ -27,7 +28,7 @@ import type {
   AssignmentOutputs,
   StoredAssignment,
 } from "./assignmentTypes.js";
-import { assignmentFromWire, type DeclaredAssignment } from "./assignmentWire.js";
+import { type AssignmentWire, assignmentFromWire } from "./assignmentWire.js";
 import type { Fido2Credential, ProviderBackends, RevocationSubject } from "./backends.js";
 import { backendsFor, configureBackends, stackOptions } from "./configuredBackends.js";
 import { PIPELINE_ACTOR, pipelineProvenance } from "./pipelineAudit.js";
@@ -410,7 +411,7 @@ async function release(
   });
 }
 
-export const assignmentProvider: Required<dynamic.ResourceProvider<DeclaredAssignment, StoredAssignment>> = {
+export const assignmentProvider: Required<dynamic.ResourceProvider<AssignmentWire, StoredAssignment>> = {
   async configure(req) {
     configureBackends(req.config);
   },

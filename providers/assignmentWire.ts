@@ -6,8 +6,8 @@
 // run's decision, which no person reads in a preview, travels as one JSON string. The profile stays a
 // structured value: it is what a preview's diff shows a reviewer.
 //
-// The provider accepts both this and the spread-out form earlier programs declared (and tests of the
-// provider's own rules may build), so every method reads inputs through `assignmentFromWire`.
+// Every provider method reads its inputs through `assignmentFromWire`. The engine only ever hands a
+// provider inputs from the program now running; older state is read from outputs, not inputs.
 import type { AdoptCriteriaInput, AssignmentDecision, AssignmentInputs } from "./assignmentTypes.js";
 
 /** What the program declares for one (person, slot). */
@@ -37,39 +37,33 @@ export function assignmentToWire(inputs: AssignmentInputs): AssignmentWire {
   return wire;
 }
 
-/** Wire inputs as any program version declared them. */
-export type DeclaredAssignment = AssignmentWire | AssignmentInputs;
-
 const noCriteria = (): AdoptCriteriaInput => ({ aaguids: [], displayNameContains: "", createdBefore: "" });
 
 /**
- * The provider's view of declared inputs, either form. It never throws: what does not parse is passed on as
- * it came (a malformed decision stays a string, an id without a slot gives an empty slot) for
- * checkAssignmentInputs to name.
+ * The provider's view of declared inputs. It never throws: what does not parse is passed on as it came (a
+ * malformed decision stays a string, an id without a slot gives an empty slot) for checkAssignmentInputs
+ * to name.
  */
-export function assignmentFromWire(declared: DeclaredAssignment): AssignmentInputs {
-  const d = declared as Partial<AssignmentInputs & AssignmentWire> & Record<string, unknown>;
-  const id = typeof d.assignmentId === "string" ? d.assignmentId : "";
+export function assignmentFromWire(wire: AssignmentWire): AssignmentInputs {
+  const id = typeof wire.assignmentId === "string" ? wire.assignmentId : "";
   const cut = id.indexOf("/");
-  // The spread-out form names objectId and slot; the wire form never does.
-  const spread = "objectId" in d || "slot" in d;
-  const inputs = {
-    assignmentId: d.assignmentId,
-    objectId: spread ? d.objectId : cut > 0 ? id.slice(0, cut) : "",
-    userPrincipalName: d.userPrincipalName,
-    slot: spread ? d.slot : cut > 0 ? id.slice(cut + 1) : "",
-    profile: d.profile,
+  const inputs: AssignmentInputs = {
+    assignmentId: wire.assignmentId,
+    objectId: cut > 0 ? id.slice(0, cut) : "",
+    userPrincipalName: wire.userPrincipalName,
+    slot: cut > 0 ? id.slice(cut + 1) : "",
+    profile: wire.profile,
+    adopt: wire.adopt !== undefined,
     // On the wire, adopt is the criteria themselves; anything else there is passed on for the check to refuse.
-    adopt: spread ? d.adopt : d.adopt !== undefined,
-    adoptCriteria: (spread ? d.adoptCriteria : d.adopt) ?? noCriteria(),
-    lostSince: d.lostSince ?? "",
-  } as AssignmentInputs;
-  const decision = typeof d.decision === "string" ? parseDecision(d.decision) : d.decision;
-  if (decision !== undefined) inputs.decision = decision as AssignmentDecision;
+    adoptCriteria: wire.adopt ?? noCriteria(),
+    lostSince: wire.lostSince ?? "",
+  };
+  if (wire.decision !== undefined) inputs.decision = parseDecision(wire.decision) as AssignmentDecision;
   return inputs;
 }
 
-function parseDecision(text: string): unknown {
+function parseDecision(text: unknown): unknown {
+  if (typeof text !== "string") return text;
   try {
     return JSON.parse(text);
   } catch {

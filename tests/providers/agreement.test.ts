@@ -18,7 +18,7 @@ import type { Task } from "../../core/tasks/model.js";
 import { openSqliteTaskStore } from "../../core/tasks/sqliteTaskStore.js";
 import type { TaskStore } from "../../core/tasks/store.js";
 import { type RunningEmulator, startEmulator } from "../../emulator/index.js";
-import { assignmentFromWire, type DeclaredAssignment } from "../../providers/assignmentWire.js";
+import { type AssignmentWire, assignmentFromWire } from "../../providers/assignmentWire.js";
 import { repoRoot, runCli } from "../support/cli.js";
 import { requireTool } from "../support/tools.js";
 import {
@@ -321,7 +321,7 @@ describe("keyfleet plan, pulumi preview and pulumi up over one table of fixtures
       return `${k.kind} g${k.kind === "keep" ? 0 : k.generation} ${method || "-"} revokeNow=[${now.join(",")}]`;
     };
     const fromInputs = (inputs: Record<string, unknown> | undefined): string => {
-      const d = inputs && assignmentFromWire(inputs as unknown as DeclaredAssignment).decision;
+      const d = inputs && assignmentFromWire(inputs as unknown as AssignmentWire).decision;
       if (!d) return "(not declared)";
       return `${d.kind} g${d.generation} ${d.methodId || "-"} revokeNow=[${[...d.revokeNow].sort().join(",")}]`;
     };

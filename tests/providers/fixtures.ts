@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import type { RunningEmulator } from "../../emulator/index.js";
 import type { AssignmentInputs } from "../../providers/assignmentTypes.js";
+import { type AssignmentWire, assignmentToWire } from "../../providers/assignmentWire.js";
 import type { RunApprovalInputs } from "../../providers/runApproval.js";
 import { emulatorEntraEnv, repoRoot } from "../support/cli.js";
 import { type DynamicProviderHost, urnFor } from "../support/pulumiHost.js";
@@ -42,6 +43,11 @@ export function assignmentInputs(over: Partial<AssignmentInputs> = {}): Assignme
     lostSince: "",
     ...over,
   };
+}
+
+/** One assignment's inputs as the program declares them, in the wire form (providers/assignmentWire.ts). */
+export function declaredInputs(over: Partial<AssignmentInputs> = {}): AssignmentWire {
+  return assignmentToWire(assignmentInputs(over));
 }
 
 /**

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { readSpec } from "../../core/spec/load.js";
-import { assignmentFromWire, type DeclaredAssignment } from "../../providers/assignmentWire.js";
+import { type AssignmentWire, assignmentFromWire } from "../../providers/assignmentWire.js";
 import { gatherFleet } from "../../providers/fleetData.js";
 import { fleetOptionsFromConfig } from "../../providers/fleetDeclaration.js";
 import { providerSettings } from "../../providers/providerSettings.js";
@@ -66,7 +66,7 @@ describe("the Pulumi program under mocks", () => {
       expect(Object.keys(k.inputs).sort()).toEqual(
         ["__provider", "assignmentId", "decision", "profile", "userPrincipalName", ...optional].sort(),
       );
-      const a = assignmentFromWire(k.inputs as unknown as DeclaredAssignment);
+      const a = assignmentFromWire(k.inputs as unknown as AssignmentWire);
       expect(k.name).toBe(`${a.objectId}-${a.slot}`);
       expect(a.objectId).toMatch(/^[0-9a-f-]{36}$/);
       expect(String(a.userPrincipalName)).toContain("@");
@@ -80,7 +80,7 @@ describe("the Pulumi program under mocks", () => {
     // The example specs' people with active slots all appear; retired and lost-only slots do not add keys.
     const spec = await readSpec(join(repoRoot, "specs"));
     const named = spec.people.flatMap((p) => p.slots.filter((s) => s.state === "active").map((s) => s.name));
-    const slots = keys.map((k) => assignmentFromWire(k.inputs as unknown as DeclaredAssignment).slot);
+    const slots = keys.map((k) => assignmentFromWire(k.inputs as unknown as AssignmentWire).slot);
     expect(slots.filter((slot) => !slot.startsWith("group-")).length).toBeGreaterThanOrEqual(
       named.length - spec.people.filter((p) => p.leaving !== undefined).length * 2,
     );

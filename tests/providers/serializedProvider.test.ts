@@ -4,11 +4,13 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assignmentToWire } from "../../providers/assignmentWire.js";
 import { repoRoot } from "../support/cli.js";
 import { type DynamicProviderHost, startDynamicProviderHost, urnFor } from "../support/pulumiHost.js";
 import {
   assignmentInputs,
   compiledProviderText,
+  declaredInputs,
   otherKey,
   project,
   resourceType,
@@ -67,14 +69,14 @@ describe("the serialized KeyAssignment provider", () => {
   });
 
   it("should accept valid inputs and report bad ones through Check", async () => {
-    const good = await host.check(urn, {}, { ...assignmentInputs(), __provider: providerText });
+    const good = await host.check(urn, {}, { ...declaredInputs(), __provider: providerText });
     expect(good.failures).toEqual([]);
     expect(good.inputs.__provider).toBe(providerText);
     const bad = await host.check(
       urn,
       {},
       {
-        ...assignmentInputs({ assignmentId: "wrong" }),
+        ...declaredInputs({ assignmentId: "wrong" }),
         profile: { ...assignmentInputs().profile, displayName: "x".repeat(31), credProtect: 7 },
         __provider: providerText,
       },
@@ -89,26 +91,32 @@ describe("the serialized KeyAssignment provider", () => {
   });
 
   it("should report no change when the inputs match the state", async () => {
-    const d = await host.diff("a@1", urn, activeState(), { ...assignmentInputs(), __provider: providerText });
+    const d = await host.diff("a@1", urn, activeState(), { ...declaredInputs(), __provider: providerText });
     expect(d).toEqual({ changes: "none", replaces: [], deleteBeforeReplace: false });
   });
 
   it("should update in place when only the display name or UPN changes", async () => {
     const inputs = assignmentInputs({ userPrincipalName: "ada.l@contoso.example" });
     inputs.profile = { ...inputs.profile, displayName: "primary key" };
-    const d = await host.diff("a@1", urn, activeState(), { ...inputs, __provider: providerText });
+    const d = await host.diff("a@1", urn, activeState(), {
+      ...assignmentToWire(inputs),
+      __provider: providerText,
+    });
     expect(d).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
   });
 
   it("should replace (create first) when the key on hand no longer fits the profile", async () => {
     const models = assignmentInputs();
     models.profile = { ...models.profile, allowedAaguids: [otherKey] };
-    const byModel = await host.diff("a@1", urn, activeState(), { ...models, __provider: providerText });
+    const byModel = await host.diff("a@1", urn, activeState(), {
+      ...assignmentToWire(models),
+      __provider: providerText,
+    });
     expect(byModel).toEqual({ changes: "some", replaces: ["profile"], deleteBeforeReplace: false });
     const stronger = assignmentInputs();
     stronger.profile = { ...stronger.profile, credProtect: 3 };
     const byCredProtect = await host.diff("a@1", urn, activeState(), {
-      ...stronger,
+      ...assignmentToWire(stronger),
       __provider: providerText,
     });
     expect(byCredProtect.replaces).toEqual(["profile"]);
@@ -118,7 +126,7 @@ describe("the serialized KeyAssignment provider", () => {
     const inputs = assignmentInputs();
     inputs.profile = { ...inputs.profile, allowedAaguids: [otherKey], credProtect: 3 };
     const d = await host.diff("a@1", urn, activeState({ status: "pending", methodId: "", aaguid: "" }), {
-      ...inputs,
+      ...assignmentToWire(inputs),
       __provider: providerText,
     });
     expect(d).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
@@ -126,7 +134,7 @@ describe("the serialized KeyAssignment provider", () => {
 
   it("should ask for an update when an active assignment still has credentials to retire", async () => {
     const d = await host.diff("a@2", urn, activeState({ retiring: ["old"] }), {
-      ...assignmentInputs(),
+      ...declaredInputs(),
       __provider: providerText,
     });
     expect(d.changes).toBe("some");
@@ -134,7 +142,7 @@ describe("the serialized KeyAssignment provider", () => {
   });
 
   it("should refuse to create or delete without a configured Graph connection", async () => {
-    const props = { ...assignmentInputs(), __provider: providerText };
+    const props = { ...declaredInputs(), __provider: providerText };
     await expect(host.create(urn, props)).rejects.toThrow(
       /cannot provision .*no Entra credentials configured/,
     );

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { comparedDigest } from "../../providers/assignmentDiff.js";
-import { assignmentFromWire, type DeclaredAssignment } from "../../providers/assignmentWire.js";
+import { type AssignmentWire, assignmentFromWire } from "../../providers/assignmentWire.js";
 import { fido2MethodIds, runOneTask } from "./stationStandIn.js";
 import {
   ada,
@@ -88,7 +88,7 @@ describe("a stack whose outputs echo the compared inputs, after the upgrade to t
     expect(rewritten?.outputs).not.toHaveProperty("profile");
     expect(rewritten?.outputs).not.toHaveProperty("adoptCriteria");
     expect(rewritten?.outputs?.compared).toBe(
-      comparedDigest(assignmentFromWire(rewritten?.inputs as unknown as DeclaredAssignment)),
+      comparedDigest(assignmentFromWire(rewritten?.inputs as unknown as AssignmentWire)),
     );
     expect(rewritten?.outputs?.status).toBe("active");
     // Ben keeps the shape the earlier build wrote until his own refresh.
